@@ -215,9 +215,19 @@ async fn plan_and_execute_replans_once_after_a_failed_step() {
     // The re-plan request told the model what failed, and was structured again.
     let replan = &provider.requests()[2];
     assert!(replan.structured);
-    assert!(replan.tools.contains(&"lookup_host".to_owned()), "a transcript with tool calls keeps its tools");
-    assert_eq!(replan.tool_choice, ToolChoice::None, "but the plan call may not use them");
-    assert!(provider.requests()[0].tools.is_empty(), "the first plan has no tool history and no tools");
+    assert!(
+        replan.tools.contains(&"lookup_host".to_owned()),
+        "a transcript with tool calls keeps its tools"
+    );
+    assert_eq!(
+        replan.tool_choice,
+        ToolChoice::None,
+        "but the plan call may not use them"
+    );
+    assert!(
+        provider.requests()[0].tools.is_empty(),
+        "the first plan has no tool history and no tools"
+    );
     assert!(
         replan
             .messages
