@@ -19,3 +19,17 @@ fn triage_offline_runs_to_a_verdict() {
     );
     assert!(stdout.contains("answer: True positive."), "{stdout}");
 }
+
+#[test]
+fn triage_live_explains_how_to_configure_a_provider() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage-live"))
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("ANTHROPIC_API_KEY") && stderr.contains("SECOPS_LLM_BASE_URL"),
+        "{stderr}"
+    );
+}

@@ -11,6 +11,7 @@
 //! | [`tool`] | [`Tool`](tool::Tool), [`TypedTool`](tool::TypedTool), the validating [`ToolRegistry`](tool::ToolRegistry), risk levels and approval policies |
 //! | [`run`] | the [`Agent`](run::Agent) executor, planning modes, budgets, approvals, hooks, the serialisable [`RunState`](run::RunState) and [`RunEvent`](run::RunEvent)s |
 //! | [`memory`] | conversation-window strategies that never separate a tool call from its result |
+//! | [`embed`] | the [`Embedder`](embed::Embedder) trait for text embeddings |
 //! | [`retrieval`] | the [`Retriever`](retrieval::Retriever) hook and citations |
 //! | [`tenancy`] | [`OrgId`](tenancy::OrgId) and other UUIDv7 ids, roles, permissions, principals |
 //!
@@ -68,6 +69,7 @@
 //! # }).unwrap();
 //! ```
 
+pub mod embed;
 pub mod memory;
 pub mod message;
 pub mod model;

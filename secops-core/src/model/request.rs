@@ -41,7 +41,7 @@ pub enum ResponseFormat {
 }
 
 /// What a provider and model can do; the executor adapts to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelCapabilities {
     /// The model id, e.g. `claude-sonnet-4-5`.
     pub model: String,
@@ -61,6 +61,10 @@ pub struct ModelCapabilities {
     pub context_window: Option<u32>,
     /// Maximum output tokens per call, when known.
     pub max_output_tokens: Option<u32>,
+    /// Prices of the model, when known; the executor uses them for cost accounting unless the agent
+    /// configuration sets its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<super::ModelPricing>,
 }
 
 impl ModelCapabilities {
@@ -76,6 +80,7 @@ impl ModelCapabilities {
             images: false,
             context_window: None,
             max_output_tokens: None,
+            pricing: None,
         }
     }
 }

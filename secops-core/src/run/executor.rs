@@ -104,7 +104,9 @@ impl AgentBuilder {
         let plan_validator = jsonschema::validator_for(&plan::plan_schema())
             .map_err(|e| RunError::PlanSchema(e.to_string()))?;
         let planning_instructions = plan::planning_instructions(self.tools.definitions());
+        let pricing = self.config.pricing.or(self.provider.capabilities().pricing);
         Ok(Agent {
+            pricing,
             provider: self.provider,
             tools: self.tools,
             config: self.config,
@@ -148,6 +150,7 @@ pub struct Agent {
     step_tools: Vec<ToolDefinition>,
     plan_validator: jsonschema::Validator,
     planning_instructions: String,
+    pricing: Option<crate::model::ModelPricing>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -636,7 +639,7 @@ impl Agent {
 
     fn add_usage(&self, state: &mut RunState, usage: crate::model::Usage) {
         state.counters.usage += usage;
-        if let Some(pricing) = &self.config.pricing {
+        if let Some(pricing) = &self.pricing {
             state.counters.cost_usd += pricing.cost_usd(&usage);
         }
     }
