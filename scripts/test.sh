@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Set-up: nothing beyond the Rust toolchain is needed yet. Steps that need services (PostgreSQL + pgvector)
-# are added here, idempotently, by the crates that need them.
+# Set-up: the PostgreSQL tests need the local server (127.0.0.1:5432, trust auth) with the pgvector extension;
+# this installs pgvector when it is missing and fails loudly when PostgreSQL is unreachable. Each test creates
+# and drops a database of its own. SECOPS_TEST_DATABASE_URL points the tests at another server.
+bash scripts/setup-pgvector.sh
 
 cargo test --workspace --locked

@@ -306,6 +306,13 @@ impl RunState {
         }
     }
 
+    /// Scopes the run to an organisation: tools, hooks and the retriever see it, and so does storage.
+    #[must_use]
+    pub fn in_org(mut self, org_id: OrgId) -> Self {
+        self.org_id = Some(org_id);
+        self
+    }
+
     /// Calls waiting for a decision.
     #[must_use]
     pub fn pending_approvals(&self) -> Vec<PendingApproval> {
