@@ -234,22 +234,77 @@ impl TenantTx {
             let id = Uuid::now_v7();
             let at = now();
             let hash = event_hash(*org.as_uuid(), id, seq, &at, &e, &prev)?;
-            on_tx!(self, c => sqlx::query(fsql!(
-                "INSERT INTO audit_events (organization_id, {AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
-                .bind(org.as_uuid()).bind(id).bind(seq).bind(at).bind(&e.actor_kind).bind(e.actor_id).bind(&e.action)
-                .bind(&e.resource_kind).bind(&e.resource_id).bind(&e.ip).bind(&e.user_agent).bind(Json(&e.context))
-                .bind(e.outcome.as_str()).bind(&prev).bind(&hash).execute(c).await.map(|r| r.rows_affected()))?;
-            out.push(AuditEvent {
-                id,
-                seq,
-                occurred_at: at,
-                event: e,
-                prev_hash: hex::encode(&prev),
-                hash: hex::encode(&hash),
-            });
+            out.push((
+                AuditEvent {
+                    id,
+                    seq,
+                    occurred_at: at,
+                    event: e,
+                    prev_hash: hex::encode(&prev),
+                    hash: hex::encode(&hash),
+                },
+                prev,
+                hash.clone(),
+            ));
             prev = hash;
         }
-        Ok(out)
+        // One statement per batch: arrays through UNNEST on PostgreSQL (one round trip, one plan whatever the
+        // batch size), multi-row VALUES on SQLite.
+        match &mut self.inner {
+            crate::db::Inner::Postgres(tx) => {
+                let events: Vec<&AuditEvent> = out.iter().map(|(a, _, _)| a).collect();
+                sqlx::query(
+                    "INSERT INTO audit_events (organization_id, id, seq, occurred_at, actor_kind, actor_id, action,
+                         resource_kind, resource_id, ip, user_agent, context, outcome, prev_hash, hash)
+                     SELECT $1, * FROM UNNEST($2::uuid[], $3::int8[], $4::timestamptz[], $5::text[], $6::uuid[], $7::text[],
+                         $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[], $14::bytea[], $15::bytea[])",
+                )
+                .bind(*org.as_uuid())
+                .bind(events.iter().map(|a| a.id).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.seq).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.occurred_at).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.actor_kind.clone()).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.actor_id).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.action.clone()).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.resource_kind.clone()).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.resource_id.clone()).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.ip.clone()).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.user_agent.clone()).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| Json(a.event.context.clone())).collect::<Vec<_>>())
+                .bind(events.iter().map(|a| a.event.outcome.as_str()).collect::<Vec<_>>())
+                .bind(out.iter().map(|(_, prev, _)| prev.clone()).collect::<Vec<_>>())
+                .bind(out.iter().map(|(_, _, hash)| hash.clone()).collect::<Vec<_>>())
+                .execute(&mut **tx)
+                .await?;
+            }
+            crate::db::Inner::Sqlite(tx) => {
+                for batch in out.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::new(format!(
+                        "INSERT INTO audit_events (organization_id, {AUDIT_COLUMNS}) "
+                    ));
+                    q.push_values(batch, |mut row, (a, prev, hash)| {
+                        let e = &a.event;
+                        row.push_bind(*org.as_uuid())
+                            .push_bind(a.id)
+                            .push_bind(a.seq)
+                            .push_bind(a.occurred_at)
+                            .push_bind(e.actor_kind.clone())
+                            .push_bind(e.actor_id)
+                            .push_bind(e.action.clone())
+                            .push_bind(e.resource_kind.clone())
+                            .push_bind(e.resource_id.clone())
+                            .push_bind(e.ip.clone())
+                            .push_bind(e.user_agent.clone())
+                            .push_bind(Json(e.context.clone()))
+                            .push_bind(e.outcome.as_str())
+                            .push_bind(prev.clone())
+                            .push_bind(hash.clone());
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+            }
+        }
+        Ok(out.into_iter().map(|(a, _, _)| a).collect())
     }
 
     /// Events matching `filter`, newest first.

@@ -291,8 +291,8 @@ impl TenantTx {
                 sqlx::query("SET LOCAL hnsw.iterative_scan = relaxed_order")
                     .execute(&mut **tx)
                     .await?;
-                // The expression must match the partial index's for the planner to use it; `dims` is a number we
-                // checked, so formatting it into the statement is safe.
+                // The expression and the `dims` literal must match the partial index for the planner to use it
+                // (a bound parameter cannot prove the index predicate); `dims` is a number, so inlining is safe.
                 let column = if INDEXED_DIMENSIONS.contains(&dims) {
                     format!("embedding::vector({dims})")
                 } else {
@@ -302,15 +302,14 @@ impl TenantTx {
                     "SELECT * FROM (
                         SELECT k.id, k.document_id, d.title, d.source, k.text, ({column} <=> $2) AS distance
                         FROM chunks k JOIN documents d ON d.id = k.document_id AND d.organization_id = k.organization_id
-                        WHERE k.organization_id = $1 AND k.dims = $3 AND k.metadata @> $4
-                        ORDER BY {column} <=> $2 LIMIT $5) hits
+                        WHERE k.organization_id = $1 AND k.dims = {dims} AND k.metadata @> $3
+                        ORDER BY {column} <=> $2 LIMIT $4) hits
                      ORDER BY distance"
                 );
                 let rows: Vec<(Uuid, Uuid, String, String, String, f64)> =
                     sqlx::query_as(sqlx::AssertSqlSafe(sql))
                         .bind(org)
                         .bind(pgvector::Vector::from(query.to_vec()))
-                        .bind(dims_i)
                         .bind(Json(&filter_json))
                         .bind(k_i)
                         .fetch_all(&mut **tx)

@@ -264,6 +264,7 @@ impl TenantTx {
     /// Appends events of one run (sequence numbers come from the events; a repeated number is refused).
     pub async fn append_run_events(&mut self, run: RunId, events: &[RunEvent]) -> StoreResult<()> {
         let org = self.org;
+        let mut rows = Vec::with_capacity(events.len());
         for event in events {
             if event.run_id != run {
                 return Err(StoreError::InvalidInput("an event belongs to another run".into()));
@@ -276,10 +277,19 @@ impl TenantTx {
                 .to_owned();
             let seq = i64::try_from(event.seq)
                 .map_err(|_| StoreError::InvalidInput("sequence number too large".into()))?;
-            on_tx_guarded!(self, c => sqlx::query(
-                "INSERT INTO run_events (organization_id, run_id, seq, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(org.as_uuid()).bind(run.as_uuid()).bind(seq).bind(&kind).bind(Json(&payload)).bind(now())
-                .execute(c).await.map(|r| r.rows_affected()))
+            rows.push((seq, kind, payload));
+        }
+        let t = now();
+        // Multi-row inserts: one round trip per 1,000 events.
+        for batch in rows.chunks(1000) {
+            on_tx_guarded!(self, c => {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO run_events (organization_id, run_id, seq, kind, payload, created_at) ");
+                q.push_values(batch, |mut row, (seq, kind, payload)| {
+                    row.push_bind(*org.as_uuid()).push_bind(*run.as_uuid()).push_bind(*seq).push_bind(kind.clone())
+                        .push_bind(Json(payload.clone())).push_bind(t);
+                });
+                q.build().execute(c).await.map(|r| r.rows_affected())
+            })
             .map_err(|e| match StoreError::from(e) {
                 StoreError::Duplicate(_) => StoreError::Duplicate("a run event with that sequence number"),
                 other => other,

@@ -57,3 +57,91 @@ pub async fn count_in(tx: &mut crate::db::TenantTx, table: &str) -> StoreResult<
 pub async fn unscoped(store: &Store) -> StoreResult<crate::db::TenantTx> {
     store.system().begin_plain().await
 }
+
+/// A throw-away PostgreSQL database: created from `admin_url`, migrated by the owner, used through a new
+/// restricted application role. [`FreshPostgres::drop_all`] removes both.
+#[derive(Debug)]
+pub struct FreshPostgres {
+    /// The store as the application role (row-level security applies).
+    pub app: Store,
+    /// The owner connection (superuser on the test server).
+    pub owner: Store,
+    admin_url: String,
+    database: String,
+    role: String,
+}
+
+fn with_database(url: &str, database: &str, user: Option<&str>) -> StoreResult<String> {
+    let bad = || crate::error::StoreError::Config(format!("cannot derive a database URL from `{url}`"));
+    let (url, query) = match url.split_once('?') {
+        Some((u, q)) => (u, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let (base, _) = url.rsplit_once('/').ok_or_else(bad)?;
+    let base = match user {
+        Some(user) => {
+            let (scheme, rest) = base.split_once("://").ok_or_else(bad)?;
+            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+            format!("{scheme}://{user}@{host}")
+        }
+        None => base.to_owned(),
+    };
+    Ok(format!("{base}/{database}{query}"))
+}
+
+impl FreshPostgres {
+    /// Creates the database and role (names are unique per call).
+    pub async fn create(admin_url: &str) -> StoreResult<Self> {
+        use crate::db::ConnectOptions;
+        let suffix = uuid::Uuid::now_v7().simple().to_string();
+        let database = format!("secops_test_{suffix}");
+        let role = format!("secops_app_{suffix}");
+        let owner_opts = ConnectOptions {
+            require_restricted_role: false,
+            max_connections: 4,
+        };
+        let admin = Store::connect(admin_url, owner_opts).await?;
+        execute(&admin, &format!("CREATE DATABASE {database}")).await?;
+        admin.close().await;
+        let owner = Store::connect(&with_database(admin_url, &database, None)?, owner_opts).await?;
+        owner.migrate().await?;
+        owner.provision_app_role(&role).await?;
+        let app = Store::connect(
+            &with_database(admin_url, &database, Some(&role))?,
+            ConnectOptions {
+                require_restricted_role: true,
+                max_connections: 8,
+            },
+        )
+        .await?;
+        Ok(Self {
+            app,
+            owner,
+            admin_url: admin_url.to_owned(),
+            database,
+            role,
+        })
+    }
+
+    /// Closes the pools and drops the database and role.
+    pub async fn drop_all(self) -> StoreResult<()> {
+        self.app.close().await;
+        self.owner.close().await;
+        let admin = Store::connect(
+            &self.admin_url,
+            crate::db::ConnectOptions {
+                require_restricted_role: false,
+                max_connections: 1,
+            },
+        )
+        .await?;
+        execute(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database),
+        )
+        .await?;
+        execute(&admin, &format!("DROP ROLE IF EXISTS {}", self.role)).await?;
+        admin.close().await;
+        Ok(())
+    }
+}

@@ -10,6 +10,7 @@
     clippy::panic
 )]
 
+use secops_store::testing::FreshPostgres;
 use secops_store::{ConnectOptions, Dialect, Store};
 
 pub struct Backend {
@@ -21,29 +22,12 @@ pub struct Backend {
 
 enum Cleanup {
     Dir(std::path::PathBuf),
-    Postgres {
-        admin_url: String,
-        database: String,
-        role: String,
-    },
+    Postgres(FreshPostgres),
 }
 
 pub fn admin_url() -> String {
     std::env::var("SECOPS_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn with_database(url: &str, database: &str, user: Option<&str>) -> String {
-    let (base, _) = url.rsplit_once('/').unwrap();
-    let base = match user {
-        Some(user) => {
-            let (scheme, rest) = base.split_once("://").unwrap();
-            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-            format!("{scheme}://{user}@{host}")
-        }
-        None => base.to_owned(),
-    };
-    format!("{base}/{database}")
 }
 
 pub async fn sqlite() -> Backend {
@@ -60,46 +44,13 @@ pub async fn sqlite() -> Backend {
 
 pub async fn postgres() -> Backend {
     let admin_url = admin_url();
-    let suffix = uuid::Uuid::now_v7().simple().to_string();
-    let database = format!("secops_test_{suffix}");
-    let role = format!("secops_app_{suffix}");
-    let owner_opts = ConnectOptions {
-        require_restricted_role: false,
-        max_connections: 4,
-    };
-    let admin = Store::connect(&admin_url, owner_opts).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is required for these tests and is not reachable at {admin_url}: {e}")
+    let fresh = FreshPostgres::create(&admin_url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL with pgvector is required for these tests (run scripts/setup-pgvector.sh); {admin_url}: {e}")
     });
-    secops_store::testing::execute(&admin, &format!("CREATE DATABASE {database}"))
-        .await
-        .unwrap();
-    admin.close().await;
-    let owner = Store::connect(&with_database(&admin_url, &database, None), owner_opts)
-        .await
-        .unwrap();
-    owner
-        .migrate()
-        .await
-        .unwrap_or_else(|e| panic!("migrations (is pgvector installed? run scripts/setup-pgvector.sh): {e}"));
-    owner.provision_app_role(&role).await.unwrap();
-    let store = Store::connect(
-        &with_database(&admin_url, &database, Some(&role)),
-        ConnectOptions {
-            require_restricted_role: true,
-            max_connections: 8,
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(store.dialect(), Dialect::Postgres);
     Backend {
-        store,
-        owner: Some(owner),
-        cleanup: Cleanup::Postgres {
-            admin_url,
-            database,
-            role,
-        },
+        store: fresh.app.clone(),
+        owner: Some(fresh.owner.clone()),
+        cleanup: Cleanup::Postgres(fresh),
     }
 }
 
@@ -118,34 +69,12 @@ impl Backend {
     /// Drops what the test created (best effort: a failed test leaves a uniquely named database behind).
     pub async fn cleanup(self) {
         self.store.close().await;
-        if let Some(owner) = &self.owner {
-            owner.close().await;
-        }
         match self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::Postgres {
-                admin_url,
-                database,
-                role,
-            } => {
-                let admin = Store::connect(
-                    &admin_url,
-                    ConnectOptions {
-                        require_restricted_role: false,
-                        max_connections: 1,
-                    },
-                )
-                .await
-                .unwrap();
-                let _ = secops_store::testing::execute(
-                    &admin,
-                    &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-                )
-                .await;
-                let _ = secops_store::testing::execute(&admin, &format!("DROP ROLE IF EXISTS {role}")).await;
-                admin.close().await;
+            Cleanup::Postgres(fresh) => {
+                let _ = fresh.drop_all().await;
             }
         }
     }
