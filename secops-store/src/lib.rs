@@ -44,15 +44,20 @@
 
 pub mod agents;
 pub mod audit;
+pub mod chats;
+pub mod credentials;
 pub mod crypto;
 mod db;
+pub mod detections;
 pub mod documents;
 mod error;
+pub mod feedback;
 pub mod identity;
 mod page;
 pub mod runs;
 pub mod testing;
 pub mod tool_configs;
+pub mod triggers;
 mod util;
 
 pub use db::{ConnectOptions, DEFAULT_SQLITE_URL, Dialect, Store, SystemPath, TenantTx};

@@ -144,6 +144,80 @@ async fn seed(store: &Store, secrets: &SecretBox, tag: &str) -> Seeded {
         )
         .await
         .unwrap();
+    // One row in every other tenant table too, so isolation checks never pass on empty tables.
+    let hmac = SecretKey::generate().unwrap();
+    tx.create_api_key(
+        &hmac,
+        secops_store::credentials::NewApiKey {
+            name: "k".into(),
+            scopes: vec![],
+            expires_at: None,
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.issue_refresh_token(&hmac, owner.id, chrono::Duration::days(1))
+        .await
+        .unwrap();
+    tx.create_invitation(
+        &hmac,
+        "new@example.com",
+        Role::Viewer,
+        None,
+        chrono::Duration::days(1),
+    )
+    .await
+    .unwrap();
+    tx.create_trigger(agent.id, secops_store::triggers::TriggerSpec::Manual, true)
+        .await
+        .unwrap();
+    let chat = tx.create_chat(Some(agent.id), "c", None).await.unwrap();
+    let message = tx
+        .add_chat_message(
+            chat.id,
+            secops_core::message::Role::User,
+            vec![secops_core::message::ContentBlock::text("hi")],
+            None,
+        )
+        .await
+        .unwrap();
+    let files = secops_store::chats::LocalFileStore::new(
+        std::env::temp_dir().join(format!("secops-tenancy-files-{u}")),
+    )
+    .unwrap();
+    tx.add_attachment(&files, chat.id, "a.txt", "text/plain", b"x", None)
+        .await
+        .unwrap();
+    tx.add_feedback(
+        secops_store::feedback::FeedbackTarget::Message(*message.id.as_uuid()),
+        1,
+        "",
+        None,
+    )
+    .await
+    .unwrap();
+    let rule = tx
+        .create_rule(secops_store::detections::NewRule {
+            rule_uid: format!("rule-{tag}"),
+            title: "r".into(),
+            source_yaml: "title: r".into(),
+            status: "test".into(),
+            level: "low".into(),
+            author: "a".into(),
+            tags: vec![],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    tx.create_detection(secops_store::detections::NewDetection {
+        rule_id: Some(rule.id),
+        level: "low".into(),
+        title: "d".into(),
+        event: json!({}),
+    })
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     Seeded {
         org: org.id,
@@ -325,6 +399,12 @@ async fn postgres_row_level_security_holds_even_for_raw_sql() {
         );
     }
 
+    for table in TENANT_TABLES {
+        let rows = testing::scalar_i64(owner, &format!("SELECT count(*) FROM {table}"))
+            .await
+            .unwrap();
+        assert!(rows >= 2, "{table} has rows of both organisations ({rows})");
+    }
     // The app role without app.org_id sees nothing, in every tenant table.
     let mut tx = testing::unscoped(s).await.unwrap();
     for table in TENANT_TABLES.iter().chain(["organizations"].iter()) {
