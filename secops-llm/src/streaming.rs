@@ -2,12 +2,11 @@
 //! provider's wire parser, and record the call's telemetry span.
 
 use std::future::Future;
-use std::sync::Mutex;
 
 use secops_core::model::{EventStream, ProviderError, ProviderErrorKind, StreamEvent};
 
 use crate::telemetry::CallSpan;
-use crate::transport::{HttpResponse, RateLimit, SseDecoder, SseEvent};
+use crate::transport::{HttpResponse, LastRateLimit, SseDecoder, SseEvent};
 
 /// Turns one provider's server-sent events into normalised stream events.
 pub trait WireParser: Send {
@@ -24,7 +23,7 @@ pub(crate) fn stream_sse<'a, F, P>(
     model: String,
     send: F,
     mut parser: P,
-    rate_limit: &'a Mutex<Option<RateLimit>>,
+    rate_limit: &'a LastRateLimit,
 ) -> EventStream<'a>
 where
     F: Future<Output = Result<HttpResponse, ProviderError>> + Send + 'a,
@@ -40,10 +39,7 @@ where
                 return;
             }
         };
-        match rate_limit.lock() {
-            Ok(mut slot) => *slot = Some(response.rate_limit.clone()),
-            Err(poisoned) => *poisoned.into_inner() = Some(response.rate_limit.clone()),
-        }
+        rate_limit.set(response.rate_limit.clone());
         let mut decoder = SseDecoder::new();
         let mut sse = Vec::new();
         let mut out = Vec::new();

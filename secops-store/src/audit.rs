@@ -168,6 +168,10 @@ impl AuditRow {
     }
 }
 
+/// Events per INSERT on PostgreSQL. Statements stay under sqlx's 8 KiB write buffer: sqlx 0.9.0 does not set
+/// TCP_NODELAY (transact-rs/sqlx#4335), and larger writes over TCP stall on Nagle plus delayed ACKs.
+const PG_AUDIT_CHUNK: usize = 20;
+
 const AUDIT_COLUMNS: &str = "id, seq, occurred_at, actor_kind, actor_id, action, resource_kind, resource_id, ip, \
                              user_agent, context, outcome, prev_hash, hash";
 
@@ -252,8 +256,9 @@ impl TenantTx {
         // batch size), multi-row VALUES on SQLite.
         match &mut self.inner {
             crate::db::Inner::Postgres(tx) => {
-                let events: Vec<&AuditEvent> = out.iter().map(|(a, _, _)| a).collect();
-                sqlx::query(
+                for chunk in out.chunks(PG_AUDIT_CHUNK) {
+                    let events: Vec<&AuditEvent> = chunk.iter().map(|(a, _, _)| a).collect();
+                    sqlx::query(
                     "INSERT INTO audit_events (organization_id, id, seq, occurred_at, actor_kind, actor_id, action,
                          resource_kind, resource_id, ip, user_agent, context, outcome, prev_hash, hash)
                      SELECT $1, * FROM UNNEST($2::uuid[], $3::int8[], $4::timestamptz[], $5::text[], $6::uuid[], $7::text[],
@@ -272,10 +277,11 @@ impl TenantTx {
                 .bind(events.iter().map(|a| a.event.user_agent.clone()).collect::<Vec<_>>())
                 .bind(events.iter().map(|a| Json(a.event.context.clone())).collect::<Vec<_>>())
                 .bind(events.iter().map(|a| a.event.outcome.as_str()).collect::<Vec<_>>())
-                .bind(out.iter().map(|(_, prev, _)| prev.clone()).collect::<Vec<_>>())
-                .bind(out.iter().map(|(_, _, hash)| hash.clone()).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|(_, prev, _)| prev.clone()).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|(_, _, hash)| hash.clone()).collect::<Vec<_>>())
                 .execute(&mut **tx)
                 .await?;
+                }
             }
             crate::db::Inner::Sqlite(tx) => {
                 for batch in out.chunks(500) {

@@ -284,7 +284,9 @@ impl TenantTx {
         let filter_json = serde_json::Value::Object(filter.clone());
         match &mut self.inner {
             Inner::Postgres(tx) => {
-                let ef = (k * 4).max(40);
+                // Candidate list size: 100 keeps recall@10 near 0.99 on embedding-like data at 100k rows for a
+                // few milliseconds (see the store benchmark).
+                let ef = (k * 10).clamp(100, 1000);
                 sqlx::query(fsql!("SET LOCAL hnsw.ef_search = {ef}"))
                     .execute(&mut **tx)
                     .await?;

@@ -281,7 +281,22 @@ impl TenantTx {
         }
         let t = now();
         // Multi-row inserts: one round trip per 1,000 events.
-        for batch in rows.chunks(1000) {
+        // Statements stay near sqlx's 8 KiB write buffer: sqlx 0.9.0 does not set TCP_NODELAY
+        // (transact-rs/sqlx#4335) and larger writes over TCP stall on Nagle plus delayed ACKs.
+        let mut batches: Vec<&[(i64, String, serde_json::Value)]> = Vec::new();
+        let (mut start, mut bytes) = (0usize, 0usize);
+        for (i, (_, kind, payload)) in rows.iter().enumerate() {
+            let size = 96 + kind.len() + payload.to_string().len();
+            if i > start && bytes + size > 6 * 1024 {
+                batches.push(&rows[start..i]);
+                (start, bytes) = (i, 0);
+            }
+            bytes += size;
+        }
+        if start < rows.len() {
+            batches.push(&rows[start..]);
+        }
+        for batch in batches {
             on_tx_guarded!(self, c => {
                 let mut q = sqlx::QueryBuilder::new("INSERT INTO run_events (organization_id, run_id, seq, kind, payload, created_at) ");
                 q.push_values(batch, |mut row, (seq, kind, payload)| {

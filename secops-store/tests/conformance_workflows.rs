@@ -96,7 +96,8 @@ async fn api_keys_refresh_tokens_and_invitations() {
             .unwrap()
             .unwrap();
         assert_eq!((found.id, found.org_id), (issued.key.id, a));
-        let tampered = format!("{}0", &issued.secret[..issued.secret.len() - 1]);
+        let last = if issued.secret.ends_with('0') { "1" } else { "0" };
+        let tampered = format!("{}{last}", &issued.secret[..issued.secret.len() - 1]);
         assert!(
             s.system()
                 .authenticate_api_key(&key, &tampered)

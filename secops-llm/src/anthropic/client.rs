@@ -1,5 +1,3 @@
-use std::sync::Mutex;
-
 use secops_core::model::{
     EventStream, ModelCapabilities, ModelPricing, ModelProvider, ModelRequest, ProviderError,
     ProviderErrorKind, StreamEvent,
@@ -8,7 +6,7 @@ use secops_core::model::{
 use super::{completion, streaming::StreamParser};
 use crate::pricing;
 use crate::streaming::stream_sse;
-use crate::transport::{ApiKey, HttpTransport, RateLimit, TransportConfig};
+use crate::transport::{ApiKey, HttpTransport, LastRateLimit, RateLimit, TransportConfig};
 
 /// The public API endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -61,7 +59,7 @@ pub struct Anthropic {
     config: AnthropicConfig,
     transport: HttpTransport,
     url: String,
-    last_rate_limit: Mutex<Option<RateLimit>>,
+    last_rate_limit: LastRateLimit,
 }
 
 impl Anthropic {
@@ -77,17 +75,14 @@ impl Anthropic {
             config,
             transport,
             url,
-            last_rate_limit: Mutex::new(None),
+            last_rate_limit: LastRateLimit::default(),
         })
     }
 
     /// The rate-limit headers of the latest successful response.
     #[must_use]
     pub fn last_rate_limit(&self) -> Option<RateLimit> {
-        self.last_rate_limit
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
+        self.last_rate_limit.get()
     }
 }
 

@@ -1,4 +1,3 @@
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use secops_core::model::{
@@ -9,7 +8,7 @@ use secops_core::model::{
 use super::{completion, streaming::StreamParser};
 use crate::pricing;
 use crate::streaming::stream_sse;
-use crate::transport::{ApiKey, HttpTransport, RateLimit, TransportConfig};
+use crate::transport::{ApiKey, HttpTransport, LastRateLimit, RateLimit, TransportConfig};
 
 /// The public API endpoint (with `/v1`).
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -98,7 +97,7 @@ pub struct OpenAi {
     transport: HttpTransport,
     url: reqwest::Url,
     include_usage: AtomicBool,
-    last_rate_limit: Mutex<Option<RateLimit>>,
+    last_rate_limit: LastRateLimit,
 }
 
 impl OpenAi {
@@ -122,7 +121,7 @@ impl OpenAi {
             transport,
             url,
             include_usage,
-            last_rate_limit: Mutex::new(None),
+            last_rate_limit: LastRateLimit::default(),
         })
     }
 
@@ -135,10 +134,7 @@ impl OpenAi {
     /// The rate-limit headers of the latest successful response.
     #[must_use]
     pub fn last_rate_limit(&self) -> Option<RateLimit> {
-        self.last_rate_limit
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
+        self.last_rate_limit.get()
     }
 
     fn request(&self, client: &reqwest::Client, body: Vec<u8>) -> reqwest::RequestBuilder {

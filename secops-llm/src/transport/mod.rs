@@ -15,7 +15,7 @@ use reqwest::header::HeaderMap;
 use secops_core::model::{ProviderError, ProviderErrorKind};
 use tokio::time::Instant;
 
-pub use rate_limit::{Limit, RateLimit, parse_go_duration, retry_after};
+pub use rate_limit::{LastRateLimit, Limit, RateLimit, parse_go_duration, retry_after};
 pub use sse::{SseDecoder, SseError, SseEvent};
 
 /// A credential. Its `Debug` and `Display` never show the value.

@@ -78,6 +78,28 @@ impl RateLimit {
     }
 }
 
+/// The rate-limit headers of a provider's latest successful response, shared between its calls.
+#[derive(Debug, Default)]
+pub struct LastRateLimit(std::sync::Mutex<Option<RateLimit>>);
+
+impl LastRateLimit {
+    /// The latest value, if any call has succeeded yet.
+    #[must_use]
+    pub fn get(&self) -> Option<RateLimit> {
+        match self.0.lock() {
+            Ok(slot) => slot.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn set(&self, value: RateLimit) {
+        match self.0.lock() {
+            Ok(mut slot) => *slot = Some(value),
+            Err(poisoned) => *poisoned.into_inner() = Some(value),
+        }
+    }
+}
+
 fn text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
