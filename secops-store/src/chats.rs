@@ -1,7 +1,5 @@
 //! Chats, their messages and attachments. Attachment bytes live in a [`FileStore`] (a local directory by
-//! default); the database keeps metadata and the content hash.
-
-use std::path::{Path, PathBuf};
+//! default, or any S3-compatible store); the database keeps metadata and the content hash.
 
 use chrono::{DateTime, Utc};
 use secops_core::message::{ContentBlock, Role as MessageRole};
@@ -13,81 +11,9 @@ use uuid::Uuid;
 
 use crate::db::{TenantTx, fsql, on_tx, on_tx_guarded};
 use crate::error::{StoreError, StoreResult};
+pub use crate::files::{FileStore, LocalFileStore};
 use crate::page::{Page, PageRequest};
 use crate::util::now;
-
-/// Where attachment bytes are kept. Keys are chosen by the store and never come from users.
-#[async_trait::async_trait]
-pub trait FileStore: Send + Sync {
-    /// Stores `bytes` under `key`.
-    async fn put(&self, key: &str, bytes: &[u8]) -> StoreResult<()>;
-    /// Reads the bytes under `key`.
-    async fn get(&self, key: &str) -> StoreResult<Vec<u8>>;
-    /// Removes `key` (no error if it is already gone).
-    async fn delete(&self, key: &str) -> StoreResult<()>;
-}
-
-/// Files in a local directory (the embedded default).
-#[derive(Debug, Clone)]
-pub struct LocalFileStore {
-    root: PathBuf,
-}
-
-impl LocalFileStore {
-    /// Files under `root`, created if missing.
-    pub fn new(root: impl AsRef<Path>) -> StoreResult<Self> {
-        std::fs::create_dir_all(root.as_ref())
-            .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", root.as_ref().display())))?;
-        Ok(Self {
-            root: root.as_ref().to_path_buf(),
-        })
-    }
-
-    fn path(&self, key: &str) -> StoreResult<PathBuf> {
-        // Keys are `org/uuid`; refuse anything else so a key can never climb out of the root.
-        if key.is_empty()
-            || !key
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b'-' || b == b'/')
-            || key.contains("//")
-        {
-            return Err(StoreError::InvalidInput("bad file key".into()));
-        }
-        Ok(self.root.join(key))
-    }
-}
-
-#[async_trait::async_trait]
-impl FileStore for LocalFileStore {
-    async fn put(&self, key: &str, bytes: &[u8]) -> StoreResult<()> {
-        let path = self.path(key)?;
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| StoreError::Database(format!("file store: {e}")))?;
-        }
-        tokio::fs::write(&path, bytes)
-            .await
-            .map_err(|e| StoreError::Database(format!("file store: {e}")))
-    }
-
-    async fn get(&self, key: &str) -> StoreResult<Vec<u8>> {
-        tokio::fs::read(self.path(key)?)
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => StoreError::NotFound("file"),
-                _ => StoreError::Database(format!("file store: {e}")),
-            })
-    }
-
-    async fn delete(&self, key: &str) -> StoreResult<()> {
-        match tokio::fs::remove_file(self.path(key)?).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StoreError::Database(format!("file store: {e}"))),
-        }
-    }
-}
 
 /// A chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

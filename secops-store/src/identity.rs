@@ -222,6 +222,50 @@ impl Store {
     }
 }
 
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// Disable or re-enable.
+    pub disabled: Option<bool>,
+    /// New password hash (argon2id, made by the caller).
+    pub password_hash: Option<String>,
+}
+
+impl Store {
+    /// Changes a user if it is still at `expected_version`.
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        expected_version: i64,
+        update: UserUpdate,
+    ) -> StoreResult<User> {
+        if let Some(name) = &update.display_name {
+            check_name("display name", name, 200)?;
+        }
+        let mut tx = self.system().begin_plain().await?;
+        let row: Option<UserRow> = on_tx!(tx, c => sqlx::query_as(
+            "UPDATE users SET display_name = COALESCE($2, display_name), disabled = COALESCE($3, disabled),
+                 password_hash = COALESCE($4, password_hash), version = version + 1
+             WHERE id = $1 AND version = $5
+             RETURNING id, email, display_name, password_hash, disabled, created_at, version")
+            .bind(id.as_uuid()).bind(update.display_name.as_deref()).bind(update.disabled).bind(update.password_hash.as_deref())
+            .bind(expected_version).fetch_optional(c).await)?;
+        tx.commit().await?;
+        match row {
+            Some(r) => Ok(r.split().user),
+            None => match self.system().user(id).await? {
+                Some(_) => Err(StoreError::Conflict {
+                    what: "user",
+                    expected: expected_version,
+                }),
+                None => Err(StoreError::NotFound("user")),
+            },
+        }
+    }
+}
+
 impl crate::db::SystemPath<'_> {
     /// A user and password hash by e-mail, for logging in.
     pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserLogin>> {

@@ -52,6 +52,7 @@ pub mod detections;
 pub mod documents;
 mod error;
 pub mod feedback;
+pub mod files;
 pub mod identity;
 mod page;
 pub mod runs;

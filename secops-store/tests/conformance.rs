@@ -110,6 +110,35 @@ async fn identity_users_organisations_memberships() {
             .unwrap();
         let login = s.system().user_by_email(&analyst.email).await.unwrap().unwrap();
         assert_eq!(login.password_hash.as_deref(), Some("$argon2id$v=19$..."));
+        let renamed = s
+            .update_user(
+                analyst.id,
+                analyst.version,
+                secops_store::identity::UserUpdate {
+                    display_name: Some("Ana B".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (renamed.display_name.as_str(), renamed.version),
+            ("Ana B", analyst.version + 1)
+        );
+        assert!(matches!(
+            s.update_user(
+                analyst.id,
+                analyst.version,
+                secops_store::identity::UserUpdate::default()
+            )
+            .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert!(matches!(
+            s.update_user(UserId::new(), 1, secops_store::identity::UserUpdate::default())
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
 
         let mut tx = s.tenant(org.id).await.unwrap();
         let m = tx.add_member(analyst.id, Role::Analyst).await.unwrap();
