@@ -56,6 +56,7 @@ pub mod files;
 pub mod identity;
 mod page;
 pub mod runs;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tool_configs;
 pub mod triggers;
