@@ -38,6 +38,12 @@ impl SecretKey {
         Ok(Self(bytes))
     }
 
+    /// The raw key, for the one place that needs it (signing tokens).
+    #[must_use]
+    pub fn expose_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// The key as hex, for writing it to the configuration once.
     #[must_use]
     pub fn to_hex(&self) -> String {

@@ -121,6 +121,30 @@ impl Store {
         Ok(())
     }
 
+    /// Checks that the database answers and every migration this build knows is applied.
+    pub async fn ready(&self) -> StoreResult<()> {
+        let (applied, expected): (i64, usize) = match &self.pool {
+            Pool::Sqlite(pool) => (
+                sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await?,
+                SQLITE_MIGRATIONS.iter().count(),
+            ),
+            Pool::Postgres(pool) => (
+                sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await?,
+                POSTGRES_MIGRATIONS.iter().count(),
+            ),
+        };
+        if usize::try_from(applied).unwrap_or(0) < expected {
+            return Err(StoreError::Migration(format!(
+                "{applied} of {expected} migrations applied; run `secops migrate`"
+            )));
+        }
+        Ok(())
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         match &self.pool {

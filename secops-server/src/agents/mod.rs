@@ -1,0 +1,369 @@
+//! Agents and their versioned system prompts.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use secops_core::run::{AgentConfig, PlanningMode};
+use secops_core::tenancy::{AgentId, Permission};
+use secops_store::agents::{AgentUpdate, NewAgent};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::PageQuery;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::state::AppState;
+
+/// An agent as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentView {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Model override.
+    pub model: Option<String>,
+    /// Planning mode, budgets, approval policy and other settings.
+    #[schema(value_type = Object)]
+    pub config: AgentConfig,
+    /// Tools it may use.
+    pub tools: Vec<String>,
+    /// Enabled.
+    pub enabled: bool,
+    /// The active prompt version.
+    pub active_prompt_version: Option<i32>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Send this back when changing the agent.
+    pub version: i64,
+}
+
+impl From<secops_store::agents::Agent> for AgentView {
+    fn from(a: secops_store::agents::Agent) -> Self {
+        Self {
+            id: *a.id.as_uuid(),
+            name: a.name,
+            description: a.description,
+            model: a.model,
+            config: a.config,
+            tools: a.tools,
+            enabled: a.enabled,
+            active_prompt_version: a.active_prompt_version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            version: a.version,
+        }
+    }
+}
+
+/// A page of agents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentPage {
+    /// Agents, newest first.
+    pub items: Vec<AgentView>,
+    /// Cursor for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Creates an agent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgentRequest {
+    /// Unique name.
+    pub name: String,
+    /// What it is for.
+    #[serde(default)]
+    pub description: String,
+    /// Model override.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// `single_step`, `plan_and_execute` or `loop_with_limits` (default).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub mode: Option<PlanningMode>,
+    /// Other settings (budgets, approval policy, ...); defaults when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<AgentConfig>,
+    /// The first system prompt.
+    pub system_prompt: String,
+    /// Tool names.
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// Enabled (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// Changes an agent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgentRequest {
+    /// The version you read (optimistic concurrency).
+    pub version: i64,
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New settings.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<AgentConfig>,
+    /// New tool list.
+    #[serde(default)]
+    pub tools: Option<Vec<String>>,
+    /// Enable or disable.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// The version to delete or act on.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    /// The version you read.
+    pub version: i64,
+}
+
+/// A prompt version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptView {
+    /// Number, from 1.
+    pub number: i32,
+    /// The prompt.
+    pub body: String,
+    /// Why it changed.
+    pub note: String,
+    /// Author.
+    pub author_id: Option<uuid::Uuid>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<secops_store::agents::PromptVersion> for PromptView {
+    fn from(p: secops_store::agents::PromptVersion) -> Self {
+        Self {
+            number: p.number,
+            body: p.body,
+            note: p.note,
+            author_id: p.author_id.map(|a| *a.as_uuid()),
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// A page of prompt versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptPage {
+    /// Versions, newest first.
+    pub items: Vec<PromptView>,
+    /// Cursor for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Adds a prompt version.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePromptRequest {
+    /// The prompt.
+    pub body: String,
+    /// Why it changed.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Activates a prompt version.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivatePromptRequest {
+    /// The agent's version you read.
+    pub agent_version: i64,
+}
+
+/// List agents.
+#[utoipa::path(get, path = "/v1/agents", tag = "agents", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = AgentPage), (status = 401, body = Problem)))]
+pub async fn list_agents(
+    State(state): State<AppState>,
+    auth: Auth,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<AgentPage>> {
+    auth.0.require(Permission::AgentsRead)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let page = tx.agents(&q.into()).await?;
+    tx.commit().await?;
+    Ok(Json(AgentPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Create an agent.
+#[utoipa::path(post, path = "/v1/agents", tag = "agents", security(("bearer" = [])), request_body = CreateAgentRequest,
+    responses((status = 201, body = AgentView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_agent(
+    State(state): State<AppState>,
+    auth: Auth,
+    Body(req): Body<CreateAgentRequest>,
+) -> ApiResult<(StatusCode, Json<AgentView>)> {
+    auth.0.require(Permission::AgentsWrite)?;
+    let mut config = req.config.unwrap_or_default();
+    if let Some(mode) = req.mode {
+        config.mode = mode;
+    }
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let agent = tx
+        .create_agent(NewAgent {
+            name: req.name,
+            description: req.description,
+            model: req.model,
+            config,
+            tools: req.tools,
+            enabled: req.enabled.unwrap_or(true),
+            system_prompt: req.system_prompt,
+            author: auth.user(),
+        })
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(agent.into())))
+}
+
+/// One agent.
+#[utoipa::path(get, path = "/v1/agents/{id}", tag = "agents", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Agent id")),
+    responses((status = 200, body = AgentView), (status = 404, body = Problem)))]
+pub async fn get_agent(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam(id): PathParam<uuid::Uuid>,
+) -> ApiResult<Json<AgentView>> {
+    auth.0.require(Permission::AgentsRead)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let agent = tx.agent(AgentId::from_uuid(id)).await?;
+    tx.commit().await?;
+    Ok(Json(agent.into()))
+}
+
+/// Change an agent.
+#[utoipa::path(patch, path = "/v1/agents/{id}", tag = "agents", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Agent id")),
+    request_body = UpdateAgentRequest, responses((status = 200, body = AgentView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn update_agent(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam(id): PathParam<uuid::Uuid>,
+    Body(req): Body<UpdateAgentRequest>,
+) -> ApiResult<Json<AgentView>> {
+    auth.0.require(Permission::AgentsWrite)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let update = AgentUpdate {
+        name: req.name,
+        description: req.description,
+        model: None,
+        config: req.config,
+        tools: req.tools,
+        enabled: req.enabled,
+    };
+    let agent = tx
+        .update_agent(AgentId::from_uuid(id), req.version, update)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(agent.into()))
+}
+
+/// Delete an agent.
+#[utoipa::path(delete, path = "/v1/agents/{id}", tag = "agents", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Agent id"), VersionQuery),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_agent(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam(id): PathParam<uuid::Uuid>,
+    QueryParams(q): QueryParams<VersionQuery>,
+) -> ApiResult<StatusCode> {
+    auth.0.require(Permission::AgentsWrite)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    tx.delete_agent(AgentId::from_uuid(id), q.version).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List an agent's prompt versions.
+#[utoipa::path(get, path = "/v1/agents/{id}/prompts", tag = "agents", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Agent id"), PageQuery),
+    responses((status = 200, body = PromptPage), (status = 404, body = Problem)))]
+pub async fn list_prompts(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam(id): PathParam<uuid::Uuid>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<PromptPage>> {
+    auth.0.require(Permission::AgentsRead)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let agent = AgentId::from_uuid(id);
+    tx.agent(agent).await?;
+    let page = tx.prompt_versions(agent, &q.into()).await?;
+    tx.commit().await?;
+    Ok(Json(PromptPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Add a prompt version (not yet active).
+#[utoipa::path(post, path = "/v1/agents/{id}/prompts", tag = "agents", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Agent id")),
+    request_body = CreatePromptRequest, responses((status = 201, body = PromptView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_prompt(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam(id): PathParam<uuid::Uuid>,
+    Body(req): Body<CreatePromptRequest>,
+) -> ApiResult<(StatusCode, Json<PromptView>)> {
+    auth.0.require(Permission::AgentsWrite)?;
+    if req.body.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "the prompt must not be empty",
+        ));
+    }
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let prompt = tx
+        .add_prompt_version(AgentId::from_uuid(id), &req.body, auth.user(), &req.note)
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(prompt.into())))
+}
+
+/// Make a prompt version the active one (an older one too).
+#[utoipa::path(post, path = "/v1/agents/{id}/prompts/{number}/activate", tag = "agents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Agent id"), ("number" = i32, Path, description = "Version number")),
+    request_body = ActivatePromptRequest, responses((status = 200, body = AgentView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn activate_prompt(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam((id, number)): PathParam<(uuid::Uuid, i32)>,
+    Body(req): Body<ActivatePromptRequest>,
+) -> ApiResult<Json<AgentView>> {
+    auth.0.require(Permission::AgentsWrite)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let agent = tx
+        .activate_prompt_version(AgentId::from_uuid(id), number, req.agent_version)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(agent.into()))
+}
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_agents, create_agent))
+        .routes(routes!(get_agent, update_agent, delete_agent))
+        .routes(routes!(list_prompts, create_prompt))
+        .routes(routes!(activate_prompt))
+}

@@ -1,0 +1,457 @@
+//! Registration, login, token refresh, logout, the current principal, and API keys.
+
+pub mod jwt;
+pub mod password;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use secops_core::tenancy::{ApiKeyId, OrgId, Permission, Role};
+use secops_store::PageRequest;
+use secops_store::credentials::NewApiKey;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::state::AppState;
+
+/// Creates an organisation with its first owner.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Login e-mail.
+    pub email: String,
+    /// At least 12 characters.
+    pub password: String,
+    /// Display name (defaults to the e-mail).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// The organisation's name.
+    pub organization_name: String,
+}
+
+/// Logs in with a password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login e-mail.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// The organisation to act in (defaults to the first one).
+    #[serde(default)]
+    pub organization_id: Option<uuid::Uuid>,
+}
+
+/// Exchanges a refresh token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last session.
+    pub refresh_token: String,
+}
+
+/// Tokens for a session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    /// Short-lived bearer token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Long-lived, single-use refresh token.
+    pub refresh_token: String,
+    /// The organisation the session is bound to.
+    pub organization_id: uuid::Uuid,
+    /// The role there.
+    pub role: String,
+}
+
+/// The current principal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The user, for user sessions.
+    pub user_id: Option<uuid::Uuid>,
+    /// E-mail, for user sessions.
+    pub email: Option<String>,
+    /// The organisation.
+    pub organization_id: uuid::Uuid,
+    /// The role.
+    pub role: String,
+    /// `user` or `api_key`.
+    pub kind: String,
+    /// What the role allows.
+    #[schema(value_type = Vec<String>)]
+    pub permissions: Vec<Permission>,
+}
+
+/// Creates an API key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    /// A name to recognise it by.
+    pub name: String,
+    /// The role it acts with (`analyst` by default; at most the creator's own).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Expiry.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An API key as listed (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Name.
+    pub name: String,
+    /// Public prefix.
+    pub prefix: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Revocation time.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Last use.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<secops_store::credentials::ApiKey> for ApiKeyView {
+    fn from(k: secops_store::credentials::ApiKey) -> Self {
+        Self {
+            id: *k.id.as_uuid(),
+            name: k.name,
+            prefix: k.prefix,
+            scopes: k.scopes,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+            last_used_at: k.last_used_at,
+            created_at: k.created_at,
+        }
+    }
+}
+
+/// A new key: the secret is shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    /// The key.
+    pub key: ApiKeyView,
+    /// `sk_<prefix>_<secret>`: store it now.
+    pub secret: String,
+}
+
+/// A page of API keys.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyPage {
+    /// Keys, newest first.
+    pub items: Vec<ApiKeyView>,
+    /// Cursor for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Pagination parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Rows per page (1 to 200, default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl From<PageQuery> for PageRequest {
+    fn from(q: PageQuery) -> Self {
+        PageRequest {
+            limit: q.limit.unwrap_or(0),
+            cursor: q.cursor,
+        }
+    }
+}
+
+async fn session(
+    state: &AppState,
+    user: secops_core::tenancy::UserId,
+    org: OrgId,
+    role: Role,
+) -> ApiResult<Session> {
+    let ttl = state.config.access_token_ttl_secs;
+    let access_token = jwt::issue(&state.config.secrets.jwt, user, org, role, ttl)?;
+    let mut tx = state.store.tenant(org).await?;
+    let refresh_ttl =
+        chrono::Duration::seconds(i64::try_from(state.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2));
+    let refresh_token = tx
+        .issue_refresh_token(&state.config.secrets.hmac, user, refresh_ttl)
+        .await?;
+    tx.commit().await?;
+    Ok(Session {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token,
+        organization_id: *org.as_uuid(),
+        role: role.as_str().into(),
+    })
+}
+
+fn slug(name: &str) -> String {
+    let mut s: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    s.truncate(40);
+    let suffix = uuid::Uuid::now_v7().simple().to_string();
+    format!(
+        "{}-{}",
+        if s.is_empty() {
+            "org"
+        } else {
+            s.trim_end_matches('-')
+        },
+        &suffix[suffix.len() - 8..]
+    )
+}
+
+/// Register an organisation and its first owner.
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = Session), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Body(req): Body<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<Session>)> {
+    if !state.config.allow_registration {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "registration_disabled",
+            "registration is disabled on this server",
+        ));
+    }
+    if req.password.chars().count() < password::MIN_PASSWORD_LEN {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+            "the password must be at least 12 characters",
+        ));
+    }
+    let hash = password::hash(req.password).await?;
+    let name = req.display_name.unwrap_or_else(|| req.email.clone());
+    let user = state.store.create_user(&req.email, &name, Some(&hash)).await?;
+    let org = state
+        .store
+        .create_organization(&req.organization_name, &slug(&req.organization_name), user.id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(session(&state, user.id, org.id, Role::Owner).await?),
+    ))
+}
+
+/// Log in with e-mail and password.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+pub async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>) -> ApiResult<Json<Session>> {
+    let found = state.store.system().user_by_email(&req.email).await?;
+    // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
+    let (hash, user) = match found {
+        Some(login) => (login.password_hash.unwrap_or_default(), Some(login.user)),
+        None => (
+            String::from(
+                "$argon2id$v=19$m=19456,t=2,p=1$c2Vjb3BzZHVtbXlzYWx0$0000000000000000000000000000000000000000000",
+            ),
+            None,
+        ),
+    };
+    let ok = password::verify(req.password, hash).await;
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => return Err(ApiError::unauthorized()),
+    };
+    let memberships = state.store.system().memberships_of(user.id).await?;
+    let chosen = match req.organization_id {
+        Some(wanted) => memberships.into_iter().find(|(o, _)| *o.id.as_uuid() == wanted),
+        None => memberships.into_iter().next(),
+    };
+    let (org, membership) = chosen.ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(session(&state, user.id, org.id, membership.role).await?))
+}
+
+/// Exchange a refresh token for a new session (the old token stops working).
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Body(req): Body<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
+    let ttl =
+        chrono::Duration::seconds(i64::try_from(state.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2));
+    let rotated = state
+        .store
+        .system()
+        .rotate_refresh_token(&state.config.secrets.hmac, &req.refresh_token, ttl)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let mut tx = state.store.tenant(rotated.org_id).await?;
+    let membership = tx
+        .member(rotated.user_id)
+        .await
+        .map_err(|_| ApiError::unauthorized())?;
+    tx.commit().await?;
+    let access_token = jwt::issue(
+        &state.config.secrets.jwt,
+        rotated.user_id,
+        rotated.org_id,
+        membership.role,
+        state.config.access_token_ttl_secs,
+    )?;
+    Ok(Json(Session {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.config.access_token_ttl_secs,
+        refresh_token: rotated.token,
+        organization_id: *rotated.org_id.as_uuid(),
+        role: membership.role.as_str().into(),
+    }))
+}
+
+/// Log out: revoke the user's refresh tokens in this organisation.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
+    if let Some(user) = auth.user() {
+        let mut tx = state.store.tenant(auth.org()).await?;
+        tx.revoke_refresh_tokens(user).await?;
+        tx.commit().await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The current principal.
+#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
+    let email = match auth.user() {
+        Some(u) => state.store.system().user(u).await?.map(|u| u.email),
+        None => None,
+    };
+    let p = &auth.0;
+    Ok(Json(Me {
+        user_id: p.user_id.map(|u| *u.as_uuid()),
+        email,
+        organization_id: *p.org_id.as_uuid(),
+        role: p.role.as_str().into(),
+        kind: match p.kind {
+            secops_core::tenancy::PrincipalKind::User => "user",
+            secops_core::tenancy::PrincipalKind::ApiKey => "api_key",
+            secops_core::tenancy::PrincipalKind::System => "system",
+        }
+        .into(),
+        permissions: p.role.permissions(),
+    }))
+}
+
+/// Create an API key (the secret is shown once).
+#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), request_body = CreateApiKeyRequest,
+    responses((status = 201, body = CreatedApiKey), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    auth: Auth,
+    Body(req): Body<CreateApiKeyRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    auth.0.require(Permission::ApiKeysManage)?;
+    let role: Role = match req.role.as_deref() {
+        Some(r) => r.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                format!("unknown role `{r}`"),
+            )
+        })?,
+        None => Role::Analyst,
+    };
+    if Role::ALL.iter().position(|r| *r == role) < Role::ALL.iter().position(|r| *r == auth.0.role) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a key cannot have more rights than its creator",
+        ));
+    }
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let issued = tx
+        .create_api_key(
+            &state.config.secrets.hmac,
+            NewApiKey {
+                name: req.name,
+                scopes: vec![format!("role:{}", role.as_str())],
+                expires_at: req.expires_at,
+                created_by: auth.user(),
+            },
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            key: issued.key.clone().into(),
+            secret: issued.secret,
+        }),
+    ))
+}
+
+/// List API keys.
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = ApiKeyPage), (status = 403, body = Problem)))]
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    auth: Auth,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<ApiKeyPage>> {
+    auth.0.require(Permission::ApiKeysManage)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let page = tx.api_keys(&q.into()).await?;
+    tx.commit().await?;
+    Ok(Json(ApiKeyPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Revoke an API key.
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Key id")),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam(id): PathParam<uuid::Uuid>,
+) -> ApiResult<StatusCode> {
+    auth.0.require(Permission::ApiKeysManage)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
+    tx.revoke_api_key(ApiKeyId::from_uuid(id)).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(revoke_api_key))
+}

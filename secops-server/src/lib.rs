@@ -1,0 +1,102 @@
+//! # secops-server
+//!
+//! The reference server: one multi-tenant HTTP API over the secops crates, and the `secops` command
+//! (`serve`, `migrate`, `openapi`). Every route checks a [`Permission`](secops_core::tenancy::Permission)
+//! of the caller's role, every query runs in the caller's organisation's
+//! [`TenantTx`](secops_store::TenantTx), and every error is an RFC 9457 problem document with a stable `code`.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use secops_server::{app, config::Config, state::AppState};
+//! use secops_store::{ConnectOptions, Store};
+//!
+//! let dir = std::env::temp_dir().join(format!("secops-doc-{}", uuid::Uuid::now_v7()));
+//! let config = Config::load_from(None, |name| (name == "SECOPS_DATA_DIR").then(|| dir.display().to_string())).unwrap();
+//! let store = Store::connect(&config.database_url, ConnectOptions::default()).await.unwrap();
+//! store.migrate().await.unwrap();
+//! let router = app(AppState::new(store, config, None));
+//! # let _ = router;
+//! # std::fs::remove_dir_all(dir).ok();
+//! # });
+//! ```
+
+pub mod agents;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "secops", description = "Multi-tenant API for security-operations AI agents."),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "health"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The routes and the OpenAPI document, built from one router so they cannot drift.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(agents::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document as pretty JSON (what `secops openapi` prints and `/openapi.json` serves).
+pub fn openapi_json() -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&routes().1)
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = routes();
+    let spec = serde_json::to_string_pretty(&api).unwrap_or_default();
+    let mut cors = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+    let origins: Vec<HeaderValue> = state
+        .config
+        .cors_origins
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .collect();
+    cors = cors.allow_origin(AllowOrigin::list(origins));
+    let limit = state.config.max_body_bytes;
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let spec = spec.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], spec) }
+            }),
+        )
+        .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(cors)
+        .with_state(state)
+}

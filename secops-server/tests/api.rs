@@ -1,0 +1,572 @@
+//! The HTTP API end to end, on both backends: auth, tokens, RBAC, tenancy, bad input, the spec.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use secops_server::config::Config;
+use secops_server::state::AppState;
+use secops_store::testing::FreshPostgres;
+use secops_store::{ConnectOptions, Store};
+
+struct Server {
+    app: Router,
+    dir: std::path::PathBuf,
+    pg: Option<FreshPostgres>,
+    name: &'static str,
+}
+
+async fn servers() -> Vec<Server> {
+    let mut out = Vec::new();
+    for postgres in [false, true] {
+        let dir = std::env::temp_dir().join(format!("secops-api-{}", uuid::Uuid::now_v7().simple()));
+        let d = dir.display().to_string();
+        let config = Config::load_from(None, |name| match name {
+            "SECOPS_DATA_DIR" => Some(d.clone()),
+            "SECOPS_MAX_BODY_BYTES" => Some("65536".into()),
+            _ => None,
+        })
+        .unwrap();
+        let (store, pg) = if postgres {
+            let admin = std::env::var("SECOPS_TEST_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let pg = FreshPostgres::create(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is required: {e}"));
+            (pg.app.clone(), Some(pg))
+        } else {
+            let store = Store::connect(&config.database_url, ConnectOptions::default())
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            (store, None)
+        };
+        out.push(Server {
+            app: secops_server::app(AppState::new(store, config, None)),
+            dir,
+            pg,
+            name: if postgres { "postgres" } else { "sqlite" },
+        });
+    }
+    out
+}
+
+impl Server {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, Option<String>) {
+        let raw = body.map(|b| b.to_string().into_bytes());
+        self.raw(method, path, token, raw, "application/json").await
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> (StatusCode, Value, Option<String>) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(b))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let ctype = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        (status, json, ctype)
+    }
+
+    async fn register(&self, org: &str) -> Value {
+        let email = format!("{org}-{}@example.com", uuid::Uuid::now_v7().simple());
+        let (s, body, _) = self
+            .call(
+                Method::POST,
+                "/v1/auth/register",
+                None,
+                Some(json!({"email": email, "password": "correct horse battery", "organization_name": org})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let mut body = body;
+        body["email"] = json!(email);
+        body
+    }
+
+    async fn cleanup(self) {
+        if let Some(pg) = self.pg {
+            pg.drop_all().await.unwrap();
+        }
+        let _ = std::fs::remove_dir_all(self.dir);
+    }
+}
+
+fn token(session: &Value) -> String {
+    session["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn register_login_refresh_logout_and_me() {
+    for srv in servers().await {
+        let s = srv.register("Blue Team").await;
+        let t = token(&s);
+        let (st, me, _) = srv.call(Method::GET, "/v1/me", Some(&t), None).await;
+        assert_eq!(st, StatusCode::OK, "{}", srv.name);
+        assert_eq!(
+            (me["role"].as_str(), me["kind"].as_str()),
+            (Some("owner"), Some("user"))
+        );
+        assert_eq!(me["email"], s["email"]);
+
+        let (st, login, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": s["email"], "password": "correct horse battery"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(login["organization_id"], s["organization_id"]);
+        let (st, bad, ctype) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": s["email"], "password": "wrong password!!"})),
+            )
+            .await;
+        assert_eq!(
+            (st, bad["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+        );
+        assert_eq!(ctype.as_deref(), Some("application/problem+json"));
+        let (st, nobody, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": "nobody@example.com", "password": "whatever whatever"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+        assert_eq!(nobody["detail"], bad["detail"], "no hint which part was wrong");
+
+        let (st, r1, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/refresh",
+                None,
+                Some(json!({"refresh_token": s["refresh_token"]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_ne!(r1["refresh_token"], s["refresh_token"]);
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/refresh",
+                None,
+                Some(json!({"refresh_token": s["refresh_token"]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "a used refresh token is refused");
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/refresh",
+                None,
+                Some(json!({"refresh_token": r1["refresh_token"]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "and reuse revoked the whole family");
+
+        let (st, _, _) = srv.call(Method::POST, "/v1/auth/logout", Some(&t), None).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let (st, weak, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/register",
+                None,
+                Some(json!({"email": "w@example.com", "password": "short", "organization_name": "W"})),
+            )
+            .await;
+        assert_eq!(
+            (st, weak["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("weak_password"))
+        );
+        let (st, _, _) = srv.call(Method::POST, "/v1/auth/register", None, Some(json!({"email": s["email"], "password": "correct horse battery", "organization_name": "Again"}))).await;
+        assert_eq!(st, StatusCode::CONFLICT, "the e-mail is taken");
+        srv.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn tokens_that_are_expired_tampered_or_unsigned_are_refused() {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    for srv in servers().await {
+        let s = srv.register("Tokens").await;
+        let t = token(&s);
+        let parts: Vec<&str> = t.split('.').collect();
+        let mut sig = parts[2].to_owned();
+        let last = sig.pop().unwrap();
+        sig.push(if last == 'A' { 'B' } else { 'A' });
+        let tampered = format!("{}.{}.{sig}", parts[0], parts[1]);
+        let none_header = base64url(br#"{"alg":"none","typ":"JWT"}"#);
+        let unsigned = format!("{none_header}.{}.", parts[1]);
+        let claims = json!({"sub": "x", "org": s["organization_id"], "role": "owner", "iss": "secops", "iat": 1, "exp": 2});
+        let expired_wrong_key = encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(b"not the server key"),
+        )
+        .unwrap();
+        for bad in [
+            tampered.as_str(),
+            unsigned.as_str(),
+            expired_wrong_key.as_str(),
+            "garbage",
+            "sk_000000000000_x",
+        ] {
+            let (st, body, _) = srv.call(Method::GET, "/v1/me", Some(bad), None).await;
+            assert_eq!(st, StatusCode::UNAUTHORIZED, "{}: {bad}: {body}", srv.name);
+        }
+        srv.cleanup().await;
+    }
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_route_needs_credentials_except_the_public_ones() {
+    let srv = servers().await.into_iter().next().unwrap();
+    let (_, spec) = secops_server::routes();
+    let spec = serde_json::to_value(&spec).unwrap();
+    let public = [
+        "/healthz",
+        "/readyz",
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+    ];
+    let mut checked = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{number}", "1");
+            let m: Method = method.to_uppercase().parse().unwrap();
+            let body = matches!(m, Method::POST | Method::PATCH).then(|| json!({}));
+            let (st, problem, _) = srv.call(m.clone(), &concrete, None, body).await;
+            if public.contains(&path.as_str()) {
+                assert_ne!(st, StatusCode::UNAUTHORIZED, "{method} {path} is public");
+            } else {
+                assert_eq!(
+                    st,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} without credentials: {problem}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 12, "{checked}");
+    let (st, body, _) = srv.call(Method::GET, "/v1/nope", None, None).await;
+    assert_eq!(
+        (st, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    srv.cleanup().await;
+}
+
+#[tokio::test]
+async fn agents_crud_prompts_rbac_and_tenancy() {
+    for srv in servers().await {
+        let a = srv.register("Alpha").await;
+        let b = srv.register("Bravo").await;
+        let (ta, tb) = (token(&a), token(&b));
+        let (st, agent, _) = srv
+            .call(Method::POST, "/v1/agents", Some(&ta), Some(json!({"name": "triage", "system_prompt": "You are a SOC analyst.", "mode": "plan_and_execute", "tools": ["lookup_host"]})))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {agent}", srv.name);
+        assert_eq!(agent["config"]["mode"], "plan_and_execute");
+        let id = agent["id"].as_str().unwrap().to_owned();
+        let (st, dup, _) = srv
+            .call(
+                Method::POST,
+                "/v1/agents",
+                Some(&ta),
+                Some(json!({"name": "triage", "system_prompt": "x"})),
+            )
+            .await;
+        assert_eq!(
+            (st, dup["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_exists"))
+        );
+
+        let (st, v2, _) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/agents/{id}/prompts"),
+                Some(&ta),
+                Some(json!({"body": "Be careful.", "note": "tone"})),
+            )
+            .await;
+        assert_eq!((st, v2["number"].as_i64()), (StatusCode::CREATED, Some(2)));
+        let (st, activated, _) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/agents/{id}/prompts/2/activate"),
+                Some(&ta),
+                Some(json!({"agent_version": agent["version"]})),
+            )
+            .await;
+        assert_eq!(
+            (st, activated["active_prompt_version"].as_i64()),
+            (StatusCode::OK, Some(2))
+        );
+        let (st, conflict, _) = srv
+            .call(
+                Method::PATCH,
+                &format!("/v1/agents/{id}"),
+                Some(&ta),
+                Some(json!({"version": agent["version"], "enabled": false})),
+            )
+            .await;
+        assert_eq!(
+            (st, conflict["code"].as_str()),
+            (StatusCode::CONFLICT, Some("version_conflict"))
+        );
+        let (st, prompts, _) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/agents/{id}/prompts?limit=1"),
+                Some(&ta),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (st, prompts["items"].as_array().unwrap().len()),
+            (StatusCode::OK, 1)
+        );
+        assert!(prompts["next_cursor"].is_string());
+
+        // Another organisation: 404 everywhere.
+        for (m, path, body) in [
+            (Method::GET, format!("/v1/agents/{id}"), None),
+            (
+                Method::PATCH,
+                format!("/v1/agents/{id}"),
+                Some(json!({"version": activated["version"], "name": "pwned"})),
+            ),
+            (
+                Method::DELETE,
+                format!("/v1/agents/{id}?version={}", activated["version"]),
+                None,
+            ),
+            (Method::GET, format!("/v1/agents/{id}/prompts"), None),
+            (
+                Method::POST,
+                format!("/v1/agents/{id}/prompts"),
+                Some(json!({"body": "pwned"})),
+            ),
+            (
+                Method::POST,
+                format!("/v1/agents/{id}/prompts/1/activate"),
+                Some(json!({"agent_version": activated["version"]})),
+            ),
+        ] {
+            let (st, body, _) = srv.call(m.clone(), &path, Some(&tb), body).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{}: {m} {path}: {body}", srv.name);
+        }
+        let (_, listed, _) = srv.call(Method::GET, "/v1/agents", Some(&tb), None).await;
+        assert!(listed["items"].as_array().unwrap().is_empty());
+
+        // A viewer key can read but not write; a key can never outrank its creator.
+        let (st, key, _) = srv
+            .call(
+                Method::POST,
+                "/v1/api-keys",
+                Some(&ta),
+                Some(json!({"name": "dashboard", "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{key}");
+        let viewer = key["secret"].as_str().unwrap().to_owned();
+        let (st, _, _) = srv.call(Method::GET, "/v1/agents", Some(&viewer), None).await;
+        assert_eq!(st, StatusCode::OK);
+        for (m, path, body) in [
+            (
+                Method::POST,
+                "/v1/agents".to_owned(),
+                Some(json!({"name": "x", "system_prompt": "x"})),
+            ),
+            (
+                Method::PATCH,
+                format!("/v1/agents/{id}"),
+                Some(json!({"version": 1})),
+            ),
+            (Method::DELETE, format!("/v1/agents/{id}?version=1"), None),
+            (
+                Method::POST,
+                format!("/v1/agents/{id}/prompts"),
+                Some(json!({"body": "x"})),
+            ),
+            (Method::GET, "/v1/api-keys".to_owned(), None),
+            (
+                Method::POST,
+                "/v1/api-keys".to_owned(),
+                Some(json!({"name": "x"})),
+            ),
+        ] {
+            let (st, body, _) = srv.call(m.clone(), &path, Some(&viewer), body).await;
+            assert_eq!(
+                (st, body["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("forbidden")),
+                "{m} {path}"
+            );
+        }
+        let (_, keys, _) = srv.call(Method::GET, "/v1/api-keys", Some(&ta), None).await;
+        assert!(
+            !keys.to_string().contains(&viewer[16..]),
+            "secrets are never listed"
+        );
+        let key_id = key["key"]["id"].as_str().unwrap();
+        let (st, _, _) = srv
+            .call(Method::DELETE, &format!("/v1/api-keys/{key_id}"), Some(&tb), None)
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _, _) = srv
+            .call(Method::DELETE, &format!("/v1/api-keys/{key_id}"), Some(&ta), None)
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let (st, _, _) = srv.call(Method::GET, "/v1/agents", Some(&viewer), None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked key stops working");
+
+        let (st, _, _) = srv
+            .call(
+                Method::DELETE,
+                &format!("/v1/agents/{id}?version={}", activated["version"]),
+                Some(&ta),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        srv.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_always_a_4xx_problem() {
+    for srv in servers().await {
+        let a = srv.register("Input").await;
+        let t = token(&a);
+        let posts = [
+            "/v1/agents",
+            "/v1/api-keys",
+            "/v1/auth/register",
+            "/v1/auth/login",
+            "/v1/auth/refresh",
+        ];
+        for path in posts {
+            let cases: [(Option<Vec<u8>>, &str); 5] = [
+                (Some(b"{not json".to_vec()), "application/json"),
+                (Some(br#"{"name": 5, "system_prompt": [], "email": 1, "password": 2, "organization_name": 3, "refresh_token": 4}"#.to_vec()), "application/json"),
+                (Some(br#"{"surprise": true}"#.to_vec()), "application/json"),
+                (Some(format!("{{\"name\": \"{}\"}}", "x".repeat(70_000)).into_bytes()), "application/json"),
+                (Some(b"name=x".to_vec()), "application/x-www-form-urlencoded"),
+            ];
+            for (body, ctype) in cases {
+                let (st, problem, content_type) = srv.raw(Method::POST, path, Some(&t), body, ctype).await;
+                assert!(
+                    st.is_client_error(),
+                    "{}: POST {path} ({ctype}) gave {st}: {problem}",
+                    srv.name
+                );
+                assert_eq!(
+                    content_type.as_deref(),
+                    Some("application/problem+json"),
+                    "POST {path}: {problem}"
+                );
+                assert!(problem["code"].is_string());
+            }
+        }
+        let (st, p, _) = srv
+            .call(Method::GET, "/v1/agents/not-a-uuid", Some(&t), None)
+            .await;
+        assert_eq!(
+            (st, p["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_path"))
+        );
+        let (st, p, _) = srv
+            .call(Method::GET, "/v1/agents?limit=many", Some(&t), None)
+            .await;
+        assert_eq!(
+            (st, p["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_query"))
+        );
+        let (st, p, _) = srv
+            .call(Method::GET, "/v1/agents?cursor=zzz", Some(&t), None)
+            .await;
+        assert_eq!(
+            (st, p["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input"))
+        );
+        srv.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn health_and_the_checked_in_spec() {
+    let srv = servers().await.into_iter().next().unwrap();
+    let (st, _, _) = srv.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _, _) = srv.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, served, _) = srv.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let checked_in: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    assert_eq!(
+        served, checked_in,
+        "regenerate with: cargo run -p secops-server -- openapi > secops-server/openapi.json"
+    );
+    srv.cleanup().await;
+}
