@@ -72,12 +72,16 @@ impl FromRequestParts<AppState> for Auth {
                 .find_map(|s| s.strip_prefix("role:"))
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(secops_core::tenancy::Role::Analyst);
-            return Ok(Auth(Principal {
+            let principal = Principal {
                 org_id: key.org_id,
                 user_id: None,
                 role,
                 kind: PrincipalKind::ApiKey,
-            }));
+            };
+            if let Some(slot) = parts.extensions.get::<crate::audit::AuditSlot>() {
+                slot.set(principal.clone());
+            }
+            return Ok(Auth(principal));
         }
         let (user, org, role) = jwt::verify(&state.config.secrets.jwt, token)?;
         // The role in the token may be stale; the membership is the truth (removed members lose access at once).
@@ -85,7 +89,11 @@ impl FromRequestParts<AppState> for Auth {
         let membership = tx.member(user).await.map_err(|_| ApiError::unauthorized())?;
         tx.commit().await?;
         let _ = role;
-        Ok(Auth(Principal::user(org, user, membership.role)))
+        let principal = Principal::user(org, user, membership.role);
+        if let Some(slot) = parts.extensions.get::<crate::audit::AuditSlot>() {
+            slot.set(principal.clone());
+        }
+        Ok(Auth(principal))
     }
 }
 

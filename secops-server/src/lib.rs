@@ -21,6 +21,7 @@
 //! ```
 
 pub mod agents;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -42,7 +43,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "secops", description = "Multi-tenant API for security-operations AI agents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "health"))
+    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -64,6 +65,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(health::router())
         .merge(auth::router())
         .merge(agents::router())
+        .merge(audit::router())
         .split_for_parts()
 }
 
@@ -96,6 +98,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(DefaultBodyLimit::max(limit))
         .layer(cors)
         .with_state(state)

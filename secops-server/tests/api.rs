@@ -570,3 +570,132 @@ async fn health_and_the_checked_in_spec() {
     );
     srv.cleanup().await;
 }
+
+#[tokio::test]
+async fn mutating_calls_and_logins_land_in_the_audit_log() {
+    for srv in servers().await {
+        let a = srv.register("Audited").await;
+        let b = srv.register("Other").await;
+        let t = token(&a);
+        let (st, agent, _) = srv
+            .call(
+                Method::POST,
+                "/v1/agents",
+                Some(&t),
+                Some(json!({"name": "triage", "system_prompt": "p"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+        let (_, key, _) = srv
+            .call(
+                Method::POST,
+                "/v1/api-keys",
+                Some(&t),
+                Some(json!({"name": "ro", "role": "viewer"})),
+            )
+            .await;
+        let viewer = key["secret"].as_str().unwrap().to_owned();
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/agents",
+                Some(&viewer),
+                Some(json!({"name": "x", "system_prompt": "p"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": a["email"], "password": "correct horse battery"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+
+        let (st, page, _) = srv
+            .call(Method::GET, "/v1/audit-events?limit=50", Some(&t), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{}: {page}", srv.name);
+        let actions: Vec<(String, String)> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap().to_owned(),
+                    e["outcome"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for expected in [
+            ("POST /v1/auth/register", "success"),
+            ("POST /v1/agents", "success"),
+            ("POST /v1/api-keys", "success"),
+            ("POST /v1/agents", "denied"),
+            ("POST /v1/auth/login", "success"),
+        ] {
+            assert!(
+                actions.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+                "{}: missing {expected:?} in {actions:?}",
+                srv.name
+            );
+        }
+        let created = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "POST /v1/agents" && e["outcome"] == "success")
+            .unwrap();
+        assert_eq!(created["resource_kind"], "agents");
+        assert!(created["user_agent"].is_null() || created["user_agent"].is_string());
+        let (st, denied, _) = srv
+            .call(Method::GET, "/v1/audit-events?outcome=denied", Some(&t), None)
+            .await;
+        assert_eq!(
+            (st, denied["items"].as_array().unwrap().len()),
+            (StatusCode::OK, 1)
+        );
+
+        let (st, ndjson, ctype) = srv
+            .call(Method::GET, "/v1/audit-events/export", Some(&t), None)
+            .await;
+        assert_eq!(
+            (st, ctype.as_deref()),
+            (StatusCode::OK, Some("application/x-ndjson"))
+        );
+        let lines = ndjson.as_str().unwrap().lines().count();
+        assert_eq!(lines, actions.len());
+        let (st, v, _) = srv
+            .call(Method::GET, "/v1/audit-events/verify", Some(&t), None)
+            .await;
+        assert_eq!((st, v["intact"].as_bool()), (StatusCode::OK, Some(true)));
+
+        // Other organisations see only their own trail; viewers and analysts may not read it at all.
+        let (_, other, _) = srv
+            .call(Method::GET, "/v1/audit-events", Some(&token(&b)), None)
+            .await;
+        assert!(
+            other["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["resource_id"] != agent["id"])
+        );
+        assert_eq!(
+            other["items"].as_array().unwrap().len(),
+            1,
+            "only bravo's registration"
+        );
+        let (st, _, _) = srv
+            .call(Method::GET, "/v1/audit-events", Some(&viewer), None)
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _, _) = srv
+            .call(Method::GET, "/v1/audit-events?outcome=sideways", Some(&t), None)
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        srv.cleanup().await;
+    }
+}

@@ -231,6 +231,7 @@ fn slug(name: &str) -> String {
     responses((status = 201, body = Session), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
+    slot: Option<axum::Extension<crate::audit::AuditSlot>>,
     Body(req): Body<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Session>)> {
     if !state.config.allow_registration {
@@ -254,6 +255,13 @@ pub async fn register(
         .store
         .create_organization(&req.organization_name, &slug(&req.organization_name), user.id)
         .await?;
+    if let Some(axum::Extension(slot)) = slot {
+        slot.set(secops_core::tenancy::Principal::user(
+            org.id,
+            user.id,
+            Role::Owner,
+        ));
+    }
     Ok((
         StatusCode::CREATED,
         Json(session(&state, user.id, org.id, Role::Owner).await?),
@@ -263,7 +271,11 @@ pub async fn register(
 /// Log in with e-mail and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Session), (status = 401, body = Problem)))]
-pub async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>) -> ApiResult<Json<Session>> {
+pub async fn login(
+    State(state): State<AppState>,
+    slot: Option<axum::Extension<crate::audit::AuditSlot>>,
+    Body(req): Body<LoginRequest>,
+) -> ApiResult<Json<Session>> {
     let found = state.store.system().user_by_email(&req.email).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
     let (hash, user) = match found {
@@ -286,6 +298,13 @@ pub async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>)
         None => memberships.into_iter().next(),
     };
     let (org, membership) = chosen.ok_or_else(ApiError::unauthorized)?;
+    if let Some(axum::Extension(slot)) = slot {
+        slot.set(secops_core::tenancy::Principal::user(
+            org.id,
+            user.id,
+            membership.role,
+        ));
+    }
     Ok(Json(session(&state, user.id, org.id, membership.role).await?))
 }
 
