@@ -292,7 +292,8 @@ async fn every_route_needs_credentials_except_the_public_ones() {
         for method in ops.as_object().unwrap().keys() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::now_v7().to_string())
-                .replace("{number}", "1");
+                .replace("{number}", "1")
+                .replace("{user_id}", &uuid::Uuid::now_v7().to_string());
             let m: Method = method.to_uppercase().parse().unwrap();
             let body = matches!(m, Method::POST | Method::PATCH).then(|| json!({}));
             let (st, problem, _) = srv.call(m.clone(), &concrete, None, body).await;
@@ -696,6 +697,140 @@ async fn mutating_calls_and_logins_land_in_the_audit_log() {
             .call(Method::GET, "/v1/audit-events?outcome=sideways", Some(&t), None)
             .await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
+        srv.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn members_and_invitations() {
+    for srv in servers().await {
+        let a = srv.register("Alpha").await;
+        let bob = srv.register("Bobs").await;
+        let ta = token(&a);
+        let (st, inv, _) = srv
+            .call(
+                Method::POST,
+                "/v1/invitations",
+                Some(&ta),
+                Some(json!({"email": bob["email"], "role": "admin"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {inv}", srv.name);
+        let invite_token = inv["token"].as_str().unwrap().to_owned();
+        let (_, listed, _) = srv.call(Method::GET, "/v1/invitations", Some(&ta), None).await;
+        assert!(
+            listed["items"][0].get("token").is_none(),
+            "the token is shown only once"
+        );
+        let (st, joined, _) = srv
+            .call(
+                Method::POST,
+                "/v1/invitations/accept",
+                Some(&token(&bob)),
+                Some(json!({"token": invite_token})),
+            )
+            .await;
+        assert_eq!((st, joined["role"].as_str()), (StatusCode::OK, Some("admin")));
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/invitations/accept",
+                Some(&token(&bob)),
+                Some(json!({"token": invite_token})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "used once");
+
+        let (_, members, _) = srv.call(Method::GET, "/v1/members", Some(&ta), None).await;
+        assert_eq!(members["items"].as_array().unwrap().len(), 2);
+        // Bob, now an admin of Alpha, logs in there; admins cannot create owners or touch the owner.
+        let (_, bob_alpha, _) = srv.call(Method::POST, "/v1/auth/login", None, Some(json!({"email": bob["email"], "password": "correct horse battery", "organization_id": a["organization_id"]}))).await;
+        let tb = token(&bob_alpha);
+        assert_eq!(bob_alpha["role"], "admin");
+        let owner_id = srv.call(Method::GET, "/v1/me", Some(&ta), None).await.1["user_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (st, _, _) = srv
+            .call(
+                Method::DELETE,
+                &format!("/v1/members/{owner_id}"),
+                Some(&tb),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/invitations",
+                Some(&tb),
+                Some(json!({"email": "x@example.com", "role": "owner"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        // The owner cannot remove themselves while they are the last owner.
+        let (st, p, _) = srv
+            .call(
+                Method::DELETE,
+                &format!("/v1/members/{owner_id}"),
+                Some(&ta),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (st, p["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input"))
+        );
+        // Bob's own organisation cannot see or change Alpha's members.
+        let (st, _, _) = srv
+            .call(
+                Method::PATCH,
+                &format!("/v1/members/{owner_id}"),
+                Some(&token(&bob)),
+                Some(json!({"role": "viewer", "version": 1})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let bob_id = joined["user_id"].as_str().unwrap().to_owned();
+        let (st, changed, _) = srv
+            .call(
+                Method::PATCH,
+                &format!("/v1/members/{bob_id}"),
+                Some(&ta),
+                Some(json!({"role": "viewer", "version": joined["version"]})),
+            )
+            .await;
+        assert_eq!((st, changed["role"].as_str()), (StatusCode::OK, Some("viewer")));
+        let (st, _, _) = srv.call(Method::GET, "/v1/members", Some(&tb), None).await;
+        assert_eq!(
+            st,
+            StatusCode::OK,
+            "the demoted admin's old token now acts as a viewer"
+        );
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/invitations",
+                Some(&tb),
+                Some(json!({"email": "y@example.com", "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(
+            st,
+            StatusCode::FORBIDDEN,
+            "roles come from the membership, not the token"
+        );
+        let (st, _, _) = srv
+            .call(Method::DELETE, &format!("/v1/members/{bob_id}"), Some(&ta), None)
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let (st, _, _) = srv.call(Method::GET, "/v1/members", Some(&tb), None).await;
+        assert_eq!(
+            st,
+            StatusCode::UNAUTHORIZED,
+            "a removed member loses access at once"
+        );
         srv.cleanup().await;
     }
 }
