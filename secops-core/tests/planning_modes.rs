@@ -551,3 +551,21 @@ async fn provider_errors_fail_the_run_with_a_reason() {
     assert!(state.error.as_ref().unwrap().contains("overloaded"));
     assert_well_formed(&state);
 }
+
+/// Servers drive runs on spawned tasks: the drive future must be `Send` for any lifetime.
+#[test]
+fn the_drive_future_can_be_spawned() {
+    fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+    let provider = Arc::new(ScriptedProvider::new(vec![ScriptedTurn::text("ok")]));
+    let agent = agent(
+        PlanningMode::LoopWithLimits,
+        provider,
+        kit().registry,
+        AgentConfig::default(),
+    );
+    let mut state = agent.start("x");
+    spawnable(async move {
+        let sink = EventLog::new();
+        agent.drive(&mut state, &sink, &CancellationToken::new()).await
+    });
+}

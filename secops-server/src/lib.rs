@@ -28,6 +28,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod members;
+pub mod runs;
 pub mod state;
 
 use axum::Router;
@@ -44,7 +45,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "secops", description = "Multi-tenant API for security-operations AI agents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "health"))
+    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -68,6 +69,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(agents::router())
         .merge(audit::router())
         .merge(members::router())
+        .merge(runs::router())
         .split_for_parts()
 }
 

@@ -19,6 +19,8 @@ pub struct AppState {
     pub secret_box: SecretBox,
     /// The model provider, when one is configured.
     pub provider: Option<Arc<dyn ModelProvider>>,
+    /// Drives runs in this process.
+    pub worker: Arc<crate::runs::Worker>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -39,6 +41,7 @@ impl AppState {
             config: Arc::new(config),
             secret_box,
             provider,
+            worker: Arc::default(),
         }
     }
 }

@@ -20,6 +20,12 @@ struct Server {
 }
 
 async fn servers() -> Vec<Server> {
+    servers_with(None).await
+}
+
+async fn servers_with(
+    provider: Option<std::sync::Arc<dyn secops_core::model::ModelProvider>>,
+) -> Vec<Server> {
     let mut out = Vec::new();
     for postgres in [false, true] {
         let dir = std::env::temp_dir().join(format!("secops-api-{}", uuid::Uuid::now_v7().simple()));
@@ -45,7 +51,7 @@ async fn servers() -> Vec<Server> {
             (store, None)
         };
         out.push(Server {
-            app: secops_server::app(AppState::new(store, config, None)),
+            app: secops_server::app(AppState::new(store, config, provider.clone())),
             dir,
             pg,
             name: if postgres { "postgres" } else { "sqlite" },
@@ -293,7 +299,8 @@ async fn every_route_needs_credentials_except_the_public_ones() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{number}", "1")
-                .replace("{user_id}", &uuid::Uuid::now_v7().to_string());
+                .replace("{user_id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{tool_call_id}", "call_1");
             let m: Method = method.to_uppercase().parse().unwrap();
             let body = matches!(m, Method::POST | Method::PATCH).then(|| json!({}));
             let (st, problem, _) = srv.call(m.clone(), &concrete, None, body).await;
@@ -830,6 +837,167 @@ async fn members_and_invitations() {
             st,
             StatusCode::UNAUTHORIZED,
             "a removed member loses access at once"
+        );
+        srv.cleanup().await;
+    }
+}
+
+async fn sse_body(srv: &Server, path: &str, token: &str, last_event_id: Option<&str>) -> String {
+    let mut req = Request::builder()
+        .method(Method::GET)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id);
+    }
+    let res = srv
+        .app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let bytes = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        axum::body::to_bytes(res.into_body(), 1 << 22),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn runs_start_stream_resume_and_refuse_other_orgs() {
+    use secops_core::model::{ScriptedProvider, ScriptedTurn};
+    let provider = std::sync::Arc::new(
+        ScriptedProvider::new(vec![ScriptedTurn::text("ws-042 shows no sign of compromise.")]).cycled(),
+    );
+    for srv in servers_with(Some(provider.clone())).await {
+        let a = srv.register("Runs").await;
+        let b = srv.register("Other").await;
+        let t = token(&a);
+        let (_, agent, _) = srv
+            .call(
+                Method::POST,
+                "/v1/agents",
+                Some(&t),
+                Some(json!({"name": "triage", "system_prompt": "Triage."})),
+            )
+            .await;
+        let id = agent["id"].as_str().unwrap();
+        let (st, run, _) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/agents/{id}/runs"),
+                Some(&t),
+                Some(json!({"input": "Is ws-042 compromised?"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{}: {run}", srv.name);
+        let run_id = run["id"].as_str().unwrap().to_owned();
+
+        // The stream ends once the run has ended and every event was sent.
+        let body = sse_body(&srv, &format!("/v1/runs/{run_id}/events"), &t, None).await;
+        assert!(
+            body.contains("event: run_started") && body.contains("event: finished"),
+            "{}: {body}",
+            srv.name
+        );
+        assert!(body.contains("ws-042 shows no sign"));
+        let ids: Vec<u64> = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("id: "))
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            (1..=ids.len() as u64).collect::<Vec<_>>(),
+            "every event once, in order"
+        );
+        let resumed = sse_body(&srv, &format!("/v1/runs/{run_id}/events"), &t, Some("3")).await;
+        let resumed_ids: Vec<u64> = resumed
+            .lines()
+            .filter_map(|l| l.strip_prefix("id: "))
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(resumed_ids.first(), Some(&4), "Last-Event-ID resumes after it");
+
+        let (st, done, _) = srv
+            .call(Method::GET, &format!("/v1/runs/{run_id}"), Some(&t), None)
+            .await;
+        assert_eq!((st, done["status"].as_str()), (StatusCode::OK, Some("finished")));
+        assert_eq!(done["output"]["stop_reason"], "completed");
+        let (_, listed, _) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/runs?agent_id={id}&status=finished"),
+                Some(&t),
+                None,
+            )
+            .await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+        let (st, p, _) = srv
+            .call(Method::POST, &format!("/v1/runs/{run_id}/cancel"), Some(&t), None)
+            .await;
+        assert_eq!(
+            (st, p["code"].as_str()),
+            (StatusCode::CONFLICT, Some("run_ended"))
+        );
+
+        let tb = token(&b);
+        for (m, path) in [
+            (Method::GET, format!("/v1/runs/{run_id}")),
+            (Method::GET, format!("/v1/runs/{run_id}/events")),
+            (Method::POST, format!("/v1/runs/{run_id}/cancel")),
+            (Method::POST, format!("/v1/agents/{id}/runs")),
+        ] {
+            let body = (m == Method::POST && path.ends_with("/runs")).then(|| json!({"input": "x"}));
+            let (st, _, _) = srv.call(m.clone(), &path, Some(&tb), body).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{m} {path}");
+        }
+        let (st, p, _) = srv
+            .call(Method::GET, &format!("/v1/runs/{run_id}/events"), Some(&t), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        srv.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_model_provider_runs_answer_503_and_everything_else_works() {
+    for srv in servers().await {
+        let a = srv.register("NoModel").await;
+        let t = token(&a);
+        let (_, agent, _) = srv
+            .call(
+                Method::POST,
+                "/v1/agents",
+                Some(&t),
+                Some(json!({"name": "triage", "system_prompt": "Triage."})),
+            )
+            .await;
+        let (st, p, _) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/agents/{}/runs", agent["id"].as_str().unwrap()),
+                Some(&t),
+                Some(json!({"input": "x"})),
+            )
+            .await;
+        assert_eq!(
+            (st, p["code"].as_str()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("model_provider_unavailable")
+            )
+        );
+        assert!(p["detail"].as_str().unwrap().contains("ANTHROPIC_API_KEY"));
+        let (_, runs, _) = srv.call(Method::GET, "/v1/runs", Some(&t), None).await;
+        assert!(
+            runs["items"].as_array().unwrap().is_empty(),
+            "nothing half-created"
         );
         srv.cleanup().await;
     }

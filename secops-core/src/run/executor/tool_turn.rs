@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// One tool call in flight: its position in the turn and its result.
+type ToolFuture<'a> = std::pin::Pin<Box<dyn Future<Output = (usize, ToolExecution)> + Send + 'a>>;
+
 impl Agent {
     pub(super) async fn tools_phase(
         &self,
@@ -156,12 +159,19 @@ impl Agent {
             cancellation: seg.cancel.child_token(),
         };
         let base = &base;
-        let mut in_flight = futures::stream::iter(runnable.iter().map(|(index, call)| async move {
-            let ctx = ToolContext { call_id: call.id.clone(), ..base.clone() };
-            let span = tracing::info_span!("gen_ai.execute_tool", gen_ai.tool.name = %call.name, gen_ai.tool.call.id = %call.id);
-            (*index, tools.execute(&ctx, call).instrument(span).await)
-        }))
-        .buffer_unordered(limit);
+        // Boxed so the drive future is provably `Send` for callers that spawn it (closures returning async blocks
+        // over borrowed data otherwise hit the compiler's higher-ranked lifetime limits).
+        let pending_futures: Vec<ToolFuture<'_>> = runnable
+            .iter()
+            .map(|(index, call)| -> ToolFuture<'_> {
+                Box::pin(async move {
+                    let ctx = ToolContext { call_id: call.id.clone(), ..base.clone() };
+                    let span = tracing::info_span!("gen_ai.execute_tool", gen_ai.tool.name = %call.name, gen_ai.tool.call.id = %call.id);
+                    (*index, tools.execute(&ctx, call).instrument(span).await)
+                })
+            })
+            .collect();
+        let mut in_flight = futures::stream::iter(pending_futures).buffer_unordered(limit);
         let mut interrupted = None;
         loop {
             match guarded(seg.cancel, seg.deadline, in_flight.next()).await {
