@@ -23,6 +23,7 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod chats;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -45,7 +46,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "secops", description = "Multi-tenant API for security-operations AI agents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "health"))
+    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "chats"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -70,6 +71,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::router())
         .merge(members::router())
         .merge(runs::router())
+        .merge(chats::router())
         .split_for_parts()
 }
 

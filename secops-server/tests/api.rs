@@ -1002,3 +1002,154 @@ async fn without_a_model_provider_runs_answer_503_and_everything_else_works() {
         srv.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn chat_turns_stream_and_keep_history() {
+    use secops_core::model::{ScriptedProvider, ScriptedTurn};
+    let provider = std::sync::Arc::new(
+        ScriptedProvider::new(vec![ScriptedTurn::text("Checked: nothing suspicious.")])
+            .cycled()
+            .recording(),
+    );
+    for srv in servers_with(Some(provider.clone())).await {
+        let a = srv.register("Chatty").await;
+        let b = srv.register("Other").await;
+        let t = token(&a);
+        let (_, agent, _) = srv
+            .call(
+                Method::POST,
+                "/v1/agents",
+                Some(&t),
+                Some(json!({"name": "triage", "system_prompt": "Triage."})),
+            )
+            .await;
+        let (st, chat, _) = srv
+            .call(
+                Method::POST,
+                "/v1/chats",
+                Some(&t),
+                Some(json!({"agent_id": agent["id"], "title": "ws-042"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {chat}", srv.name);
+        let chat_id = chat["id"].as_str().unwrap().to_owned();
+        let (st, sent, _) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/chats/{chat_id}/messages"),
+                Some(&t),
+                Some(json!({"text": "Is ws-042 compromised?"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{sent}");
+        let mut answered = Value::Null;
+        for _ in 0..100 {
+            let (_, msgs, _) = srv
+                .call(
+                    Method::GET,
+                    &format!("/v1/chats/{chat_id}/messages"),
+                    Some(&t),
+                    None,
+                )
+                .await;
+            if msgs["items"].as_array().unwrap().len() == 2 {
+                answered = msgs;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            answered["items"][1]["role"], "assistant",
+            "{}: {answered}",
+            srv.name
+        );
+        assert_eq!(answered["items"][1]["text"], "Checked: nothing suspicious.");
+
+        // The second turn streams, and the model sees the first exchange.
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/v1/chats/{chat_id}/messages"))
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .header(header::ACCEPT, "text/event-stream")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({"text": "And ws-043?"}).to_string()))
+            .unwrap();
+        let res = srv.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+        let body = String::from_utf8(
+            axum::body::to_bytes(res.into_body(), 1 << 22)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(
+            body.contains("event: text_delta") && body.contains("event: finished"),
+            "{body}"
+        );
+        let seen = provider
+            .requests()
+            .last()
+            .unwrap()
+            .messages
+            .iter()
+            .map(|m| m.text())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            seen,
+            vec![
+                "Is ws-042 compromised?",
+                "Checked: nothing suspicious.",
+                "And ws-043?"
+            ]
+        );
+
+        let assistant_id = answered["items"][1]["id"].as_str().unwrap();
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/feedback",
+                Some(&t),
+                Some(json!({"target": "message", "target_id": assistant_id, "rating": 1})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+        let tb = token(&b);
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/feedback",
+                Some(&tb),
+                Some(json!({"target": "message", "target_id": assistant_id, "rating": -1})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        for (m, path, body) in [
+            (Method::GET, format!("/v1/chats/{chat_id}"), None),
+            (Method::GET, format!("/v1/chats/{chat_id}/messages"), None),
+            (
+                Method::POST,
+                format!("/v1/chats/{chat_id}/messages"),
+                Some(json!({"text": "hi"})),
+            ),
+            (Method::DELETE, format!("/v1/chats/{chat_id}"), None),
+        ] {
+            let (st, _, _) = srv.call(m.clone(), &path, Some(&tb), body).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{m} {path}");
+        }
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/chats",
+                Some(&tb),
+                Some(json!({"agent_id": agent["id"]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "another org's agent");
+        let (st, _, _) = srv
+            .call(Method::DELETE, &format!("/v1/chats/{chat_id}"), Some(&t), None)
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        srv.cleanup().await;
+    }
+}

@@ -3,6 +3,8 @@
 
 mod worker;
 
+pub(crate) use worker::runtime_agent;
+
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -240,14 +242,23 @@ pub async fn run_events(
     let mut tx = state.store.tenant(org).await?;
     tx.run(run_id).await?;
     tx.commit().await?;
-    let mut after: i64 = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
+    let after: i64 = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
         Some(v) => v
             .trim()
             .parse()
             .map_err(|_| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
         None => 0,
     };
-    let store = state.store.clone();
+    Ok(event_stream(state.store.clone(), org, run_id, after))
+}
+
+/// The events of a run after `after`, as server-sent events, until the run has ended and all were sent.
+pub(crate) fn event_stream(
+    store: secops_store::Store,
+    org: secops_core::tenancy::OrgId,
+    run_id: RunId,
+    mut after: i64,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = async_stream::stream! {
         loop {
             let batch = async {
@@ -278,7 +289,7 @@ pub async fn run_events(
             }
         }
     };
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 /// Cancel a run.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use secops_core::run::{Agent, AgentConfig, RunEvent, RunState};
-use secops_core::tenancy::{OrgId, RunId};
+use secops_core::tenancy::{ChatId, OrgId, RunId};
 use secops_core::tool::ToolRegistry;
 use secops_store::Store;
 use tokio::sync::mpsc;
@@ -49,6 +49,19 @@ impl Worker {
 
     /// Drives `state` (a stored run at `version`) on a task owned by the worker.
     pub fn start(self: &Arc<Self>, app: AppState, agent: Agent, org: OrgId, state: RunState, version: i64) {
+        self.start_for_chat(app, agent, org, state, version, None);
+    }
+
+    /// Like [`start`](Self::start); when the run answers, the answer is added to `chat`.
+    pub fn start_for_chat(
+        self: &Arc<Self>,
+        app: AppState,
+        agent: Agent,
+        org: OrgId,
+        state: RunState,
+        version: i64,
+        chat: Option<ChatId>,
+    ) {
         let token = CancellationToken::new();
         match self.running.lock() {
             Ok(mut r) => r.insert(state.run_id, token.clone()),
@@ -57,7 +70,7 @@ impl Worker {
         let worker = Arc::clone(self);
         let task = async move {
             let run_id = state.run_id;
-            if let Err(e) = drive(app.store.clone(), agent, org, state, version, token).await {
+            if let Err(e) = drive(app.store.clone(), agent, org, state, version, token, chat).await {
                 tracing::error!(run = %run_id, error = %e.detail, "run failed to persist");
             }
             match worker.running.lock() {
@@ -82,6 +95,7 @@ async fn drive(
     mut state: RunState,
     version: i64,
     cancel: CancellationToken,
+    chat: Option<ChatId>,
 ) -> Result<(), ApiError> {
     let run_id = state.run_id;
     let (tx, mut rx) = mpsc::unbounded_channel::<RunEvent>();
@@ -104,13 +118,18 @@ async fn drive(
     written?;
     let mut t = store.tenant(org).await?;
     t.save_run_state(&state, version).await?;
+    if let (Some(chat), Some(output)) = (chat, state.output.as_ref()) {
+        let answer = vec![secops_core::message::ContentBlock::text(output.text.clone())];
+        t.add_chat_message(chat, secops_core::message::Role::Assistant, answer, Some(run_id))
+            .await?;
+    }
     t.commit().await?;
     tracing::info!(run = %run_id, status = ?status, "run stopped");
     Ok(())
 }
 
 /// Builds the runtime agent for a stored agent: its configuration with the active prompt.
-pub(super) fn runtime_agent(app: &AppState, config: AgentConfig, prompt: String) -> Result<Agent, ApiError> {
+pub(crate) fn runtime_agent(app: &AppState, config: AgentConfig, prompt: String) -> Result<Agent, ApiError> {
     let provider = app.provider.clone().ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
