@@ -35,6 +35,111 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Administration: users and organisations, without the API.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user; the password is read from the first line of standard input.
+    CreateUser {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Create an organisation owned by an existing user.
+    CreateOrg {
+        /// Organisation name.
+        #[arg(long)]
+        name: String,
+        /// E-mail of the owner.
+        #[arg(long)]
+        owner_email: String,
+    },
+    /// Set a user's password; the new one is read from the first line of standard input.
+    ResetPassword {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn read_password() -> Result<String, Box<dyn std::error::Error>> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < secops_server::auth::password::MIN_PASSWORD_LEN {
+        return Err("the password must be at least 12 characters".into());
+    }
+    Ok(password)
+}
+
+async fn admin(config: &Config, command: AdminCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let sqlite = config.database_url.starts_with("sqlite:");
+    let store = Store::connect(&config.database_url, ConnectOptions::default()).await?;
+    if sqlite {
+        store.migrate().await?;
+    }
+    match command {
+        AdminCommand::CreateUser { email, name } => {
+            let password = read_password()?;
+            let hash = secops_server::auth::password::hash(password)
+                .await
+                .map_err(|e| e.detail)?;
+            let user = store
+                .create_user(&email, name.as_deref().unwrap_or(&email), Some(&hash))
+                .await?;
+            println!("created user {} ({})", user.email, user.id);
+        }
+        AdminCommand::CreateOrg { name, owner_email } => {
+            let owner = store
+                .system()
+                .user_by_email(&owner_email)
+                .await?
+                .ok_or("no user with that e-mail")?;
+            let slug: String = name
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let slug = format!(
+                "{}-{}",
+                slug.trim_matches('-'),
+                &uuid::Uuid::now_v7().simple().to_string()[24..]
+            );
+            let org = store.create_organization(&name, &slug, owner.user.id).await?;
+            println!(
+                "created organisation {} ({}) owned by {}",
+                org.name, org.id, owner.user.email
+            );
+        }
+        AdminCommand::ResetPassword { email } => {
+            let login = store
+                .system()
+                .user_by_email(&email)
+                .await?
+                .ok_or("no user with that e-mail")?;
+            let password = read_password()?;
+            let hash = secops_server::auth::password::hash(password)
+                .await
+                .map_err(|e| e.detail)?;
+            let update = secops_store::identity::UserUpdate {
+                password_hash: Some(hash),
+                ..Default::default()
+            };
+            store
+                .update_user(login.user.id, login.user.version, update)
+                .await?;
+            println!("password of {} changed", login.user.email);
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -51,6 +156,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Admin { command } => {
+            let config = Config::load(cli.config.as_deref())?;
+            admin(&config, command).await
+        }
         Command::Openapi => {
             println!("{}", secops_server::openapi_json()?);
             Ok(())

@@ -21,6 +21,8 @@ pub struct AppState {
     pub provider: Option<Arc<dyn ModelProvider>>,
     /// Drives runs in this process.
     pub worker: Arc<crate::runs::Worker>,
+    /// Counts failed logins.
+    pub login_limiter: Arc<crate::auth::limit::LoginLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -42,6 +44,7 @@ impl AppState {
             secret_box,
             provider,
             worker: Arc::default(),
+            login_limiter: Arc::default(),
         }
     }
 }

@@ -1153,3 +1153,34 @@ async fn chat_turns_stream_and_keep_history() {
         srv.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled() {
+    let srv = servers().await.into_iter().next().unwrap();
+    let a = srv.register("Throttle").await;
+    for _ in 0..10 {
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": a["email"], "password": "not the password"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    let (st, p, _) = srv
+        .call(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": a["email"], "password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(
+        (st, p["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+        "even the right password waits"
+    );
+    srv.cleanup().await;
+}

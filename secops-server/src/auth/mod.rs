@@ -1,6 +1,7 @@
 //! Registration, login, token refresh, logout, the current principal, and API keys.
 
 pub mod jwt;
+pub mod limit;
 pub mod password;
 
 use axum::Json;
@@ -202,6 +203,15 @@ async fn session(
     })
 }
 
+/// The client's address as the nearest proxy reports it, else none (the limiter then counts per account only).
+fn client_address(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().chars().take(64).collect())
+}
+
 fn slug(name: &str) -> String {
     let mut s: String = name
         .to_lowercase()
@@ -270,12 +280,25 @@ pub async fn register(
 
 /// Log in with e-mail and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+    responses((status = 200, body = Session), (status = 401, body = Problem),
+        (status = 429, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     slot: Option<axum::Extension<crate::audit::AuditSlot>>,
+    headers: axum::http::HeaderMap,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Json<Session>> {
+    let address = client_address(&headers);
+    if let Some(wait) = state.login_limiter.blocked(&req.email, address.as_deref()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "too many failed logins; retry in {} seconds",
+                wait.as_secs().max(1)
+            ),
+        ));
+    }
     let found = state.store.system().user_by_email(&req.email).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
     let (hash, user) = match found {
@@ -290,8 +313,12 @@ pub async fn login(
     let ok = password::verify(req.password, hash).await;
     let user = match user {
         Some(u) if ok && !u.disabled => u,
-        _ => return Err(ApiError::unauthorized()),
+        _ => {
+            state.login_limiter.failed(&req.email, address.as_deref());
+            return Err(ApiError::unauthorized());
+        }
     };
+    state.login_limiter.succeeded(&req.email);
     let memberships = state.store.system().memberships_of(user.id).await?;
     let chosen = match req.organization_id {
         Some(wanted) => memberships.into_iter().find(|(o, _)| *o.id.as_uuid() == wanted),
