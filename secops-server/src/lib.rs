@@ -31,6 +31,7 @@ pub mod health;
 pub mod members;
 pub mod runs;
 pub mod state;
+pub mod telemetry;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -72,6 +73,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(members::router())
         .merge(runs::router())
         .merge(chats::router())
+        .merge(OpenApiRouter::new().routes(utoipa_axum::routes!(telemetry::metrics)))
         .split_for_parts()
 }
 
@@ -82,6 +84,7 @@ pub fn openapi_json() -> Result<String, serde_json::Error> {
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    telemetry::init();
     let (router, api) = routes();
     let spec = serde_json::to_string_pretty(&api).unwrap_or_default();
     let mut cors = CorsLayer::new()
@@ -105,6 +108,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
+        .layer(axum::middleware::from_fn(telemetry::track))
         .layer(DefaultBodyLimit::max(limit))
         .layer(cors)
         .with_state(state)

@@ -289,6 +289,7 @@ async fn every_route_needs_credentials_except_the_public_ones() {
     let public = [
         "/healthz",
         "/readyz",
+        "/metrics",
         "/v1/auth/register",
         "/v1/auth/login",
         "/v1/auth/refresh",
@@ -571,6 +572,14 @@ async fn health_and_the_checked_in_spec() {
     assert_eq!(st, StatusCode::OK);
     let (st, served, _) = srv.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);
+    let (st, metrics, _) = srv.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let text = metrics.as_str().unwrap();
+    assert!(
+        text.contains("http_requests_total") && text.contains("route=\"/healthz\""),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds"));
     let checked_in: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
     assert_eq!(
         served, checked_in,

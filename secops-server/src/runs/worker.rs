@@ -125,6 +125,11 @@ async fn drive(
     }
     t.commit().await?;
     tracing::info!(run = %run_id, status = ?status, "run stopped");
+    let name = serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    crate::telemetry::run_stopped(&name, &state.counters.usage, state.counters.cost_usd);
     Ok(())
 }
 
