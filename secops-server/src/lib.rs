@@ -37,6 +37,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -111,5 +112,8 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(DefaultBodyLimit::max(limit))
         .layer(cors)
+        // Every response carries an `x-request-id` (the client's, or a new UUID) for support and log correlation.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }

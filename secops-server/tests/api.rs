@@ -566,6 +566,33 @@ async fn bad_input_is_always_a_4xx_problem() {
 #[tokio::test]
 async fn health_and_the_checked_in_spec() {
     let srv = servers().await.into_iter().next().unwrap();
+    let res = srv
+        .app
+        .clone()
+        .oneshot(Request::builder().uri("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        res.headers().get("x-request-id").is_some_and(|v| v.len() >= 32),
+        "a request id is issued"
+    );
+    let res = srv
+        .app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/healthz")
+                .header("x-request-id", "case-4711")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["x-request-id"],
+        "case-4711",
+        "and a client's is kept"
+    );
     let (st, _, _) = srv.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(st, StatusCode::OK);
     let (st, _, _) = srv.call(Method::GET, "/readyz", None, None).await;
