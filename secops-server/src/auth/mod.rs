@@ -178,29 +178,42 @@ impl From<PageQuery> for PageRequest {
     }
 }
 
-async fn session(
+/// A session for `user` in `org`: a new access token with the given refresh token.
+fn session_with(
     state: &AppState,
     user: secops_core::tenancy::UserId,
     org: OrgId,
     role: Role,
+    refresh_token: String,
 ) -> ApiResult<Session> {
     let ttl = state.config.access_token_ttl_secs;
-    let access_token = jwt::issue(&state.config.secrets.jwt, user, org, role, ttl)?;
-    let mut tx = state.store.tenant(org).await?;
-    let refresh_ttl =
-        chrono::Duration::seconds(i64::try_from(state.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2));
-    let refresh_token = tx
-        .issue_refresh_token(&state.config.secrets.hmac, user, refresh_ttl)
-        .await?;
-    tx.commit().await?;
     Ok(Session {
-        access_token,
+        access_token: jwt::issue(&state.config.secrets.jwt, user, org, role, ttl)?,
         token_type: "Bearer",
         expires_in: ttl,
         refresh_token,
         organization_id: *org.as_uuid(),
         role: role.as_str().into(),
     })
+}
+
+fn refresh_ttl(state: &AppState) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(state.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2))
+}
+
+/// A new session with a new refresh token.
+async fn session(
+    state: &AppState,
+    user: secops_core::tenancy::UserId,
+    org: OrgId,
+    role: Role,
+) -> ApiResult<Session> {
+    let mut tx = state.store.tenant(org).await?;
+    let refresh_token = tx
+        .issue_refresh_token(&state.config.secrets.hmac, user, refresh_ttl(state))
+        .await?;
+    tx.commit().await?;
+    session_with(state, user, org, role, refresh_token)
 }
 
 /// The client's address as the nearest proxy reports it, else none (the limiter then counts per account only).
@@ -342,8 +355,7 @@ pub async fn refresh(
     State(state): State<AppState>,
     Body(req): Body<RefreshRequest>,
 ) -> ApiResult<Json<Session>> {
-    let ttl =
-        chrono::Duration::seconds(i64::try_from(state.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2));
+    let ttl = refresh_ttl(&state);
     let rotated = state
         .store
         .system()
@@ -356,21 +368,13 @@ pub async fn refresh(
         .await
         .map_err(|_| ApiError::unauthorized())?;
     tx.commit().await?;
-    let access_token = jwt::issue(
-        &state.config.secrets.jwt,
+    Ok(Json(session_with(
+        &state,
         rotated.user_id,
         rotated.org_id,
         membership.role,
-        state.config.access_token_ttl_secs,
-    )?;
-    Ok(Json(Session {
-        access_token,
-        token_type: "Bearer",
-        expires_in: state.config.access_token_ttl_secs,
-        refresh_token: rotated.token,
-        organization_id: *rotated.org_id.as_uuid(),
-        role: membership.role.as_str().into(),
-    }))
+        rotated.token,
+    )?))
 }
 
 /// Log out: revoke the user's refresh tokens in this organisation.
