@@ -323,7 +323,9 @@ pub async fn send_message(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream"));
     if wants_stream {
-        return Ok(event_stream(state.store.clone(), org, run_id, 0).into_response());
+        return Ok(
+            event_stream(state.store.clone(), state.worker.watch(run_id), org, run_id, 0).into_response(),
+        );
     }
     Ok((
         StatusCode::ACCEPTED,

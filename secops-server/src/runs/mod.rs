@@ -249,12 +249,19 @@ pub async fn run_events(
             .map_err(|_| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
         None => 0,
     };
-    Ok(event_stream(state.store.clone(), org, run_id, after))
+    Ok(event_stream(
+        state.store.clone(),
+        state.worker.watch(run_id),
+        org,
+        run_id,
+        after,
+    ))
 }
 
 /// The events of a run after `after`, as server-sent events, until the run has ended and all were sent.
 pub(crate) fn event_stream(
     store: secops_store::Store,
+    wake: Option<std::sync::Arc<tokio::sync::Notify>>,
     org: secops_core::tenancy::OrgId,
     run_id: RunId,
     mut after: i64,
@@ -284,8 +291,18 @@ pub(crate) fn event_stream(
                 break;
             }
             if drained {
-                // SQLite has no notifications: poll (LISTEN/NOTIFY on PostgreSQL is a later step).
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Runs driven by this process wake the stream as soon as events are stored; runs driven
+                // elsewhere are polled (LISTEN/NOTIFY on PostgreSQL is a later step).
+                let poll = tokio::time::sleep(Duration::from_millis(100));
+                match &wake {
+                    Some(notify) => {
+                        tokio::select! {
+                            () = notify.notified() => {}
+                            () = poll => {}
+                        }
+                    }
+                    None => poll.await,
+                }
             }
         }
     };

@@ -8,7 +8,7 @@ use secops_core::run::{Agent, AgentConfig, RunEvent, RunState};
 use secops_core::tenancy::{ChatId, OrgId, RunId};
 use secops_core::tool::ToolRegistry;
 use secops_store::Store;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[derive(Default)]
 pub struct Worker {
     tasks: Mutex<JoinSet<()>>,
-    running: Mutex<HashMap<RunId, CancellationToken>>,
+    running: Mutex<HashMap<RunId, (CancellationToken, Arc<Notify>)>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -35,7 +35,16 @@ impl Worker {
             Ok(r) => r,
             Err(p) => p.into_inner(),
         };
-        running.get(&run).map(CancellationToken::cancel).is_some()
+        running.get(&run).map(|(token, _)| token.cancel()).is_some()
+    }
+
+    /// Wakes when a run driven by this process stores new events, so streams in this process need not poll.
+    pub fn watch(&self, run: RunId) -> Option<Arc<Notify>> {
+        let running = match self.running.lock() {
+            Ok(r) => r,
+            Err(p) => p.into_inner(),
+        };
+        running.get(&run).map(|(_, notify)| Arc::clone(notify))
     }
 
     /// Waits for every run in flight (graceful shutdown leaves nothing half-written).
@@ -63,20 +72,33 @@ impl Worker {
         chat: Option<ChatId>,
     ) {
         let token = CancellationToken::new();
+        let notify = Arc::new(Notify::new());
         match self.running.lock() {
-            Ok(mut r) => r.insert(state.run_id, token.clone()),
-            Err(p) => p.into_inner().insert(state.run_id, token.clone()),
+            Ok(mut r) => r.insert(state.run_id, (token.clone(), Arc::clone(&notify))),
+            Err(p) => p
+                .into_inner()
+                .insert(state.run_id, (token.clone(), Arc::clone(&notify))),
         };
         let worker = Arc::clone(self);
         let task = async move {
             let run_id = state.run_id;
-            if let Err(e) = drive(app.store.clone(), agent, org, state, version, token, chat).await {
+            let job = Job {
+                store: app.store.clone(),
+                agent,
+                org,
+                state,
+                version,
+                cancel: token,
+                chat,
+            };
+            if let Err(e) = drive(job, &notify).await {
                 tracing::error!(run = %run_id, error = %e.detail, "run failed to persist");
             }
             match worker.running.lock() {
                 Ok(mut r) => r.remove(&run_id),
                 Err(p) => p.into_inner().remove(&run_id),
             };
+            notify.notify_waiters();
         };
         let mut tasks = match self.tasks.lock() {
             Ok(t) => t,
@@ -88,15 +110,27 @@ impl Worker {
     }
 }
 
-async fn drive(
+/// One run to drive and where its results go.
+struct Job {
     store: Store,
     agent: Agent,
     org: OrgId,
-    mut state: RunState,
+    state: RunState,
     version: i64,
     cancel: CancellationToken,
     chat: Option<ChatId>,
-) -> Result<(), ApiError> {
+}
+
+async fn drive(job: Job, notify: &Notify) -> Result<(), ApiError> {
+    let Job {
+        store,
+        agent,
+        org,
+        mut state,
+        version,
+        cancel,
+        chat,
+    } = job;
     let run_id = state.run_id;
     let (tx, mut rx) = mpsc::unbounded_channel::<RunEvent>();
     let driving = async {
@@ -111,6 +145,7 @@ async fn drive(
             t.append_run_events(run_id, &batch).await?;
             t.commit().await?;
             batch.clear();
+            notify.notify_waiters();
         }
         Ok::<(), ApiError>(())
     };
