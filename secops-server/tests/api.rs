@@ -26,8 +26,20 @@ async fn servers() -> Vec<Server> {
 async fn servers_with(
     provider: Option<std::sync::Arc<dyn secops_core::model::ModelProvider>>,
 ) -> Vec<Server> {
+    backends(provider, &[false, true]).await
+}
+
+/// Only the embedded backend, for checks that do not depend on the database.
+async fn sqlite_server() -> Server {
+    backends(None, &[false]).await.remove(0)
+}
+
+async fn backends(
+    provider: Option<std::sync::Arc<dyn secops_core::model::ModelProvider>>,
+    which: &[bool],
+) -> Vec<Server> {
     let mut out = Vec::new();
-    for postgres in [false, true] {
+    for &postgres in which {
         let dir = std::env::temp_dir().join(format!("secops-api-{}", uuid::Uuid::now_v7().simple()));
         let d = dir.display().to_string();
         let config = Config::load_from(None, |name| match name {
@@ -283,7 +295,7 @@ fn base64url(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn every_route_needs_credentials_except_the_public_ones() {
-    let srv = servers().await.into_iter().next().unwrap();
+    let srv = sqlite_server().await;
     let (_, spec) = secops_server::routes();
     let spec = serde_json::to_value(&spec).unwrap();
     let public = [
@@ -565,7 +577,7 @@ async fn bad_input_is_always_a_4xx_problem() {
 
 #[tokio::test]
 async fn health_and_the_checked_in_spec() {
-    let srv = servers().await.into_iter().next().unwrap();
+    let srv = sqlite_server().await;
     let res = srv
         .app
         .clone()
@@ -1192,7 +1204,7 @@ async fn chat_turns_stream_and_keep_history() {
 
 #[tokio::test]
 async fn repeated_failed_logins_are_throttled() {
-    let srv = servers().await.into_iter().next().unwrap();
+    let srv = sqlite_server().await;
     let a = srv.register("Throttle").await;
     for _ in 0..10 {
         let (st, _, _) = srv
