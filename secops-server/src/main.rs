@@ -25,8 +25,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (migrates an embedded SQLite database on start).
-    Serve,
+    /// Serve the API and drive runs (migrates an embedded SQLite database on start).
+    Serve {
+        /// Only serve the API; runs are queued for `secops worker` processes.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Drive queued runs only (no API); start as many as the load needs, on any machine that reaches the
+    /// database.
+    Worker,
     /// Apply database migrations; with `--app-role`, also create and grant the PostgreSQL application role.
     Migrate {
         /// PostgreSQL role to create (NOBYPASSRLS) and grant.
@@ -181,32 +188,92 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Serve => {
-            let config = Config::load(cli.config.as_deref())?;
-            let sqlite = config.database_url.starts_with("sqlite:");
-            let store = Store::connect(&config.database_url, ConnectOptions::default()).await?;
-            if sqlite {
-                // The embedded default needs no separate step; PostgreSQL is migrated by the owner role.
-                store.migrate().await?;
+        Command::Serve { no_worker } => {
+            let mut config = Config::load(cli.config.as_deref())?;
+            if no_worker {
+                config.run_worker = false;
             }
-            store.ready().await?;
-            let provider = match secops_llm::config::provider_from_env() {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    eprintln!("secops: model calls are unavailable: {e}");
-                    None
-                }
-            };
-            let listen = config.listen;
-            let app = secops_server::app(AppState::new(store, config, provider));
+            let state = start(config).await?;
+            let listen = state.config.listen;
             let listener = tokio::net::TcpListener::bind(listen).await?;
             println!("secops: serving on http://{listen}");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            let app = secops_server::app(state.clone());
+            let serving = async {
+                let served = axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .with_graceful_shutdown(shutdown_signal())
+                .await;
+                // The HTTP side has finished its in-flight requests; stop the worker loop.
+                shutdown.cancel();
+                served
+            };
+            let background = std::sync::Arc::clone(&state.worker).run(state.clone(), shutdown.clone());
+            let (served, ()) = tokio::join!(serving, background);
+            state.worker.drain(&state.store, SHUTDOWN_GRACE).await;
+            served?;
+            Ok(())
+        }
+        Command::Worker => {
+            let mut config = Config::load(cli.config.as_deref())?;
+            config.run_worker = true;
+            let state = start(config).await?;
+            println!("secops: worker {} driving queued runs", state.worker.id());
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            let background = std::sync::Arc::clone(&state.worker).run(state.clone(), shutdown.clone());
+            let signal = async {
+                shutdown_signal().await;
+                shutdown.cancel();
+            };
+            tokio::join!(background, signal);
+            state.worker.drain(&state.store, SHUTDOWN_GRACE).await;
             Ok(())
         }
     }
+}
+
+/// How long shutdown waits for runs in flight before handing them back to the queue.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Ctrl-C or SIGTERM (what container runtimes send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Connects (migrating an embedded SQLite database), checks readiness and picks the model provider.
+async fn start(config: Config) -> Result<AppState, Box<dyn std::error::Error>> {
+    let sqlite = config.database_url.starts_with("sqlite:");
+    let store = Store::connect(&config.database_url, ConnectOptions::default()).await?;
+    if sqlite {
+        // The embedded default needs no separate step; PostgreSQL is migrated by the owner role.
+        store.migrate().await?;
+    }
+    store.ready().await?;
+    let provider = match secops_llm::config::provider_from_env() {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("secops: model calls are unavailable: {e}");
+            None
+        }
+    };
+    Ok(AppState::new(store, config, provider))
 }

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use secops_core::model::ModelProvider;
+use secops_core::tool::ToolRegistry;
 use secops_store::Store;
 use secops_store::crypto::SecretBox;
+use secops_store::files::{FileStore, LocalFileStore};
 
 use crate::config::Config;
 
@@ -19,8 +21,12 @@ pub struct AppState {
     pub secret_box: SecretBox,
     /// The model provider, when one is configured.
     pub provider: Option<Arc<dyn ModelProvider>>,
+    /// Every tool this server offers; each agent gets the ones it names.
+    pub tools: Arc<ToolRegistry>,
     /// Drives runs in this process.
     pub worker: Arc<crate::runs::Worker>,
+    /// Where attachment bytes go; `None` keeps them under the data directory.
+    pub files: Option<Arc<dyn FileStore>>,
     /// Counts failed logins.
     pub login_limiter: Arc<crate::auth::limit::LoginLimiter>,
 }
@@ -38,13 +44,44 @@ impl AppState {
     /// State over `store` with `config`; `provider` may be absent (model calls then answer 503).
     pub fn new(store: Store, config: Config, provider: Option<Arc<dyn ModelProvider>>) -> Self {
         let secret_box = SecretBox::new(config.secrets.encryption.clone());
+        let worker = Arc::new(crate::runs::Worker::new(
+            config.run_worker,
+            config.worker_concurrency,
+        ));
         Self {
             store,
             config: Arc::new(config),
             secret_box,
             provider,
-            worker: Arc::default(),
+            tools: Arc::default(),
+            worker,
+            files: None,
             login_limiter: Arc::default(),
+        }
+    }
+
+    /// The tools agents may use (a server embedding secops registers its own here).
+    #[must_use]
+    pub fn with_tools(mut self, tools: ToolRegistry) -> Self {
+        self.tools = Arc::new(tools);
+        self
+    }
+
+    /// Keeps attachment bytes in `files` (e.g. [`ObjectStoreFiles`](secops_store::files::ObjectStoreFiles) on S3)
+    /// instead of the data directory.
+    #[must_use]
+    pub fn with_files(mut self, files: Arc<dyn FileStore>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// The attachment store.
+    pub fn files(&self) -> Result<Arc<dyn FileStore>, secops_store::StoreError> {
+        match &self.files {
+            Some(f) => Ok(Arc::clone(f)),
+            None => Ok(Arc::new(LocalFileStore::new(
+                self.config.data_dir.join("attachments"),
+            )?)),
         }
     }
 }

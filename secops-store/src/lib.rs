@@ -55,6 +55,7 @@ pub mod feedback;
 pub mod files;
 pub mod identity;
 mod page;
+pub mod queue;
 pub mod runs;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -190,6 +190,19 @@ impl TenantTx {
         row.try_into()
     }
 
+    /// Stores the state a queued run starts from, so that whichever worker claims it can drive it. The
+    /// status stays `queued` until a worker saves its first state.
+    pub async fn set_initial_run_state(&mut self, state: &RunState) -> StoreResult<()> {
+        let org = self.org;
+        let updated = on_tx!(self, c => sqlx::query(
+            "UPDATE agent_runs SET state = $3 WHERE organization_id = $1 AND id = $2 AND status = $4")
+            .bind(org.as_uuid()).bind(state.run_id.as_uuid()).bind(Json(state)).bind(QUEUED).execute(c).await.map(|r| r.rows_affected()))?;
+        if updated == 0 {
+            return Err(StoreError::NotFound("queued run"));
+        }
+        Ok(())
+    }
+
     /// One run.
     pub async fn run(&mut self, id: RunId) -> StoreResult<Run> {
         let org = self.org;
@@ -309,6 +322,9 @@ impl TenantTx {
                 StoreError::Duplicate(_) => StoreError::Duplicate("a run event with that sequence number"),
                 other => other,
             })?;
+        }
+        if !events.is_empty() {
+            self.notify_run_events(run).await?;
         }
         Ok(())
     }

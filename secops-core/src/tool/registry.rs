@@ -25,6 +25,9 @@ pub enum RegistryError {
         /// What the schema compiler said.
         reason: String,
     },
+    /// A subset named a tool the registry does not have.
+    #[error("there is no tool named `{0}`")]
+    Unknown(String),
 }
 
 /// Per-tool limits.
@@ -110,7 +113,8 @@ struct Entry {
 /// result for the model.
 #[derive(Default)]
 pub struct ToolRegistry {
-    entries: HashMap<String, Entry>,
+    // Shared so that a per-agent subset reuses the compiled validators.
+    entries: HashMap<String, Arc<Entry>>,
     definitions: Vec<ToolDefinition>,
     defaults: ToolOptions,
 }
@@ -173,14 +177,37 @@ impl ToolRegistry {
             })?;
         self.entries.insert(
             def.name.clone(),
-            Entry {
+            Arc::new(Entry {
                 tool,
                 validator,
                 options,
-            },
+            }),
         );
         self.definitions.push(def);
         Ok(self)
+    }
+
+    /// A registry with only the named tools, in the order named, sharing this one's compiled validators (a
+    /// server keeps one catalogue and gives each agent the tools it is allowed). Names repeated are kept once.
+    pub fn subset<S: AsRef<str>>(&self, names: &[S]) -> Result<ToolRegistry, RegistryError> {
+        let mut out = ToolRegistry {
+            entries: HashMap::with_capacity(names.len()),
+            definitions: Vec::with_capacity(names.len()),
+            defaults: self.defaults,
+        };
+        for name in names {
+            let name = name.as_ref();
+            let entry = self
+                .entries
+                .get(name)
+                .ok_or_else(|| RegistryError::Unknown(name.to_owned()))?;
+            if out.entries.contains_key(name) {
+                continue;
+            }
+            out.definitions.push(entry.tool.definition().clone());
+            out.entries.insert(name.to_owned(), Arc::clone(entry));
+        }
+        Ok(out)
     }
 
     /// Definitions in registration order, as sent to the model.
@@ -400,6 +427,33 @@ mod tests {
             name: "echo".into(),
             input,
         }
+    }
+
+    #[tokio::test]
+    async fn a_subset_keeps_only_the_named_tools_and_their_limits() {
+        let mut reg = ToolRegistry::new();
+        let tight = ToolOptions {
+            timeout: Duration::from_secs(1),
+            max_output_bytes: 3,
+        };
+        reg.register_with(echo(Duration::ZERO), tight).unwrap();
+        let empty = reg.subset::<&str>(&[]).unwrap();
+        assert!(empty.is_empty());
+        let unknown = empty.validate(&call(json!({"text": "x"}))).unwrap_err();
+        assert_eq!(unknown.0, ToolOutcome::UnknownTool);
+
+        let only = reg.subset(&["echo", "echo"]).unwrap();
+        assert_eq!(only.len(), 1);
+        let out = only.execute(&ctx(), &call(json!({"text": "hello"}))).await;
+        assert!(
+            out.content.starts_with("hel\n[output truncated"),
+            "{}",
+            out.content
+        );
+        assert_eq!(
+            reg.subset(&["echo", "isolate_host"]).unwrap_err(),
+            RegistryError::Unknown("isolate_host".into())
+        );
     }
 
     #[tokio::test]

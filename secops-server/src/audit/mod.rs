@@ -42,6 +42,15 @@ impl AuditSlot {
     }
 }
 
+/// How the audit log names the kind of a principal.
+pub(crate) fn actor_kind(principal: &Principal) -> &'static str {
+    match principal.kind {
+        PrincipalKind::User => "user",
+        PrincipalKind::ApiKey => "api_key",
+        PrincipalKind::System => "system",
+    }
+}
+
 /// Records mutating calls and auth events in the caller's organisation's audit log.
 pub async fn record(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let slot = AuditSlot::default();
@@ -97,12 +106,7 @@ pub async fn record(State(state): State<AppState>, mut req: Request, next: Next)
         .find(|(pattern, _)| pattern.starts_with('{'))
         .map(|(_, value)| value.to_owned());
     let event = NewAuditEvent {
-        actor_kind: match principal.kind {
-            PrincipalKind::User => "user",
-            PrincipalKind::ApiKey => "api_key",
-            PrincipalKind::System => "system",
-        }
-        .into(),
+        actor_kind: actor_kind(&principal).into(),
         actor_id: principal.user_id.map(|u| *u.as_uuid()),
         action: format!("{method} {route}"),
         resource_kind,

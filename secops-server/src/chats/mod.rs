@@ -1,6 +1,9 @@
 //! Chats with an agent: each user message starts a run over the chat's history; the answer is added to the
 //! chat when the run ends. With `Accept: text/event-stream` the message call streams the run.
 
+pub mod attachments;
+pub mod ws;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -18,7 +21,7 @@ use utoipa_axum::routes;
 use crate::auth::PageQuery;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
-use crate::runs::{event_stream, runtime_agent};
+use crate::runs::{event_stream, queue_new_run, runtime_agent};
 use crate::state::AppState;
 
 /// A chat.
@@ -123,7 +126,13 @@ pub struct MessageList {
 pub struct SendMessageRequest {
     /// The text.
     pub text: String,
+    /// Attachments of this chat (uploaded with `POST /v1/chats/{id}/attachments`) the message refers to.
+    #[serde(default)]
+    pub attachment_ids: Vec<uuid::Uuid>,
 }
+
+/// At most this many attachments per message.
+const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
 
 /// A sent message and the run answering it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -226,9 +235,9 @@ pub async fn delete_chat(
     PathParam(id): PathParam<uuid::Uuid>,
 ) -> ApiResult<StatusCode> {
     auth.0.require(Permission::ChatsUse)?;
-    let files = secops_store::files::LocalFileStore::new(state.config.data_dir.join("attachments"))?;
+    let files = state.files()?;
     let mut tx = state.store.tenant(auth.org()).await?;
-    tx.delete_chat(&files, ChatId::from_uuid(id)).await?;
+    tx.delete_chat(files.as_ref(), ChatId::from_uuid(id)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -263,6 +272,32 @@ pub async fn send_message(
     headers: HeaderMap,
     Body(req): Body<SendMessageRequest>,
 ) -> ApiResult<Response> {
+    let (message, run_id) = start_turn(&state, &auth, ChatId::from_uuid(id), req).await?;
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    if wants_stream {
+        return Ok(event_stream(&state, auth.org(), run_id, 0).into_response());
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SentMessage {
+            message: message.into(),
+            run_id: *run_id.as_uuid(),
+        }),
+    )
+        .into_response())
+}
+
+/// Stores a user message and starts the run of the chat's agent that answers it (the HTTP and WebSocket
+/// transports share this).
+pub(crate) async fn start_turn(
+    state: &AppState,
+    auth: &Auth,
+    chat_id: ChatId,
+    req: SendMessageRequest,
+) -> ApiResult<(secops_store::chats::ChatMessage, secops_core::tenancy::RunId)> {
     auth.0.require(Permission::ChatsUse)?;
     auth.0.require(Permission::RunsStart)?;
     if req.text.trim().is_empty() || req.text.len() > 100_000 {
@@ -272,8 +307,14 @@ pub async fn send_message(
             "the message must be 1 to 100,000 bytes",
         ));
     }
+    if req.attachment_ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("a message may refer to at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments"),
+        ));
+    }
     let org = auth.org();
-    let chat_id = ChatId::from_uuid(id);
     let mut tx = state.store.tenant(org).await?;
     let chat = tx.chat(chat_id).await?;
     let agent_id = chat
@@ -281,7 +322,23 @@ pub async fn send_message(
         .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_agent", "the chat's agent was deleted"))?;
     let agent = tx.agent(agent_id).await?;
     let prompt = tx.active_prompt(agent.id).await?;
-    let runtime = runtime_agent(&state, agent.config.clone(), prompt.body.clone())?;
+    let runtime = runtime_agent(state, agent.config.clone(), prompt.body.clone(), &agent.tools)?;
+    let mut content = vec![ContentBlock::text(req.text.clone())];
+    if !req.attachment_ids.is_empty() {
+        let known = tx.attachments(chat_id).await?;
+        for id in &req.attachment_ids {
+            let a = known
+                .iter()
+                .find(|a| a.id.as_uuid() == id)
+                .ok_or_else(|| ApiError::not_found("attachment"))?;
+            content.push(ContentBlock::Attachment(secops_core::message::AttachmentRef {
+                uri: format!("attachment:{id}"),
+                media_type: a.media_type.clone(),
+                name: Some(a.file_name.clone()),
+                size_bytes: u64::try_from(a.size_bytes).ok(),
+            }));
+        }
+    }
     let history: Vec<Message> = tx
         .chat_messages(chat_id, None, 500)
         .await?
@@ -292,7 +349,13 @@ pub async fn send_message(
         })
         .collect();
     let run_state = runtime
-        .start_with_history(history, Message::user(req.text.clone()))
+        .start_with_history(
+            history,
+            Message {
+                role: MessageRole::User,
+                content: content.clone(),
+            },
+        )
         .in_org(org);
     let run = tx
         .create_run(
@@ -301,40 +364,16 @@ pub async fn send_message(
                 agent_id: agent.id,
                 trigger: RunTrigger::Chat,
                 prompt_version: Some(prompt.number),
-                input: serde_json::json!({"chat_id": id, "text": req.text}),
+                input: serde_json::json!({"chat_id": chat_id, "text": req.text, "attachment_ids": req.attachment_ids}),
             },
         )
         .await?;
     let message = tx
-        .add_chat_message(
-            chat_id,
-            MessageRole::User,
-            vec![ContentBlock::text(req.text)],
-            Some(run.id),
-        )
+        .add_chat_message(chat_id, MessageRole::User, content, Some(run.id))
         .await?;
-    tx.commit().await?;
     let run_id = run_state.run_id;
-    state
-        .worker
-        .start_for_chat(state.clone(), runtime, org, run_state, run.version, Some(chat_id));
-    let wants_stream = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/event-stream"));
-    if wants_stream {
-        return Ok(
-            event_stream(state.store.clone(), state.worker.watch(run_id), org, run_id, 0).into_response(),
-        );
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(SentMessage {
-            message: message.into(),
-            run_id: *run_id.as_uuid(),
-        }),
-    )
-        .into_response())
+    queue_new_run(state, tx, runtime, org, run_state, run.version, Some(chat_id)).await?;
+    Ok((message, run_id))
 }
 
 /// Leave feedback on a message or a run.
@@ -371,4 +410,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_chat, rename_chat, delete_chat))
         .routes(routes!(list_messages, send_message))
         .routes(routes!(feedback))
+        .routes(routes!(ws::chat_socket))
+        .merge(attachments::router())
 }

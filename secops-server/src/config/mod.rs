@@ -60,7 +60,23 @@ struct FileConfig {
     jwt_key: Option<String>,
     hmac_key: Option<String>,
     encryption_key: Option<String>,
+    run_worker: Option<bool>,
+    worker_concurrency: Option<u32>,
+    max_attachment_bytes: Option<usize>,
+    attachment_types: Option<Vec<String>>,
 }
+
+/// Media types accepted for chat attachments unless configured otherwise: text, logs, structured data, PDFs
+/// and screenshots, which are what analysts attach to an investigation.
+pub const DEFAULT_ATTACHMENT_TYPES: &[&str] = &[
+    "text/plain",
+    "text/csv",
+    "application/json",
+    "application/x-ndjson",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+];
 
 /// The server's secrets. `Debug` shows none of them.
 #[derive(Clone)]
@@ -100,6 +116,14 @@ pub struct Config {
     pub refresh_token_ttl_secs: u64,
     /// Keys.
     pub secrets: Secrets,
+    /// Whether this process drives runs (`serve --no-worker` turns it off; `secops worker` drives only runs).
+    pub run_worker: bool,
+    /// Runs one worker drives at once.
+    pub worker_concurrency: u32,
+    /// Largest chat attachment.
+    pub max_attachment_bytes: usize,
+    /// Media types accepted for chat attachments.
+    pub attachment_types: Vec<String>,
 }
 
 fn key(name: &'static str, hex: &str) -> Result<SecretKey, ConfigError> {
@@ -190,6 +214,34 @@ impl Config {
             var("SECOPS_ENCRYPTION_KEY").or(fc.encryption_key),
         );
         let secrets = Self::secrets(&data_dir, configured)?;
+        let run_worker = match var("SECOPS_RUN_WORKER") {
+            Some(v) => parse_bool("SECOPS_RUN_WORKER", v)?,
+            None => fc.run_worker.unwrap_or(true),
+        };
+        let worker_concurrency = match var("SECOPS_WORKER_CONCURRENCY") {
+            Some(v) => u32::try_from(parse_num("SECOPS_WORKER_CONCURRENCY", v)?).unwrap_or(u32::MAX),
+            None => fc.worker_concurrency.unwrap_or(32),
+        };
+        if worker_concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                name: "worker_concurrency",
+                message: "must be at least 1".into(),
+            });
+        }
+        let max_attachment_bytes = match var("SECOPS_MAX_ATTACHMENT_BYTES") {
+            Some(v) => usize::try_from(parse_num("SECOPS_MAX_ATTACHMENT_BYTES", v)?).unwrap_or(usize::MAX),
+            None => fc.max_attachment_bytes.unwrap_or(10 * 1024 * 1024),
+        };
+        let attachment_types = match var("SECOPS_ATTACHMENT_TYPES") {
+            Some(v) => v
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => fc
+                .attachment_types
+                .unwrap_or_else(|| DEFAULT_ATTACHMENT_TYPES.iter().map(|t| (*t).to_owned()).collect()),
+        };
         Ok(Self {
             listen,
             database_url,
@@ -200,6 +252,10 @@ impl Config {
             access_token_ttl_secs,
             refresh_token_ttl_secs,
             secrets,
+            run_worker,
+            worker_concurrency,
+            max_attachment_bytes,
+            attachment_types,
         })
     }
 

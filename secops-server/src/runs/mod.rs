@@ -3,6 +3,7 @@
 
 mod worker;
 
+pub use worker::LEASE;
 pub(crate) use worker::runtime_agent;
 
 use std::convert::Infallible;
@@ -158,7 +159,7 @@ pub async fn start_run(
         ));
     }
     let prompt = tx.active_prompt(agent.id).await?;
-    let runtime = worker::runtime_agent(&state, agent.config.clone(), prompt.body.clone())?;
+    let runtime = worker::runtime_agent(&state, agent.config.clone(), prompt.body.clone(), &agent.tools)?;
     let run_state = RunState::new(agent.config.mode, Some(org), Message::user(req.input.clone()));
     let run = tx
         .create_run(
@@ -171,11 +172,33 @@ pub async fn start_run(
             },
         )
         .await?;
-    tx.commit().await?;
-    state
-        .worker
-        .start(state.clone(), runtime, org, run_state, run.version);
+    queue_new_run(&state, tx, runtime, org, run_state, run.version, None).await?;
     Ok((StatusCode::ACCEPTED, Json(run.into())))
+}
+
+/// Queues a run created in `tx` with its initial state and commits. When this process drives runs it holds
+/// the run and starts it at once (no queue round trip); otherwise a worker process claims it.
+pub(crate) async fn queue_new_run(
+    state: &AppState,
+    mut tx: secops_store::TenantTx,
+    runtime: secops_core::run::Agent,
+    org: secops_core::tenancy::OrgId,
+    run_state: RunState,
+    version: i64,
+    chat: Option<secops_core::tenancy::ChatId>,
+) -> ApiResult<()> {
+    tx.set_initial_run_state(&run_state).await?;
+    let holder = state.worker.holder();
+    tx.enqueue_run(run_state.run_id, holder, worker::LEASE).await?;
+    tx.commit().await?;
+    if holder.is_some() {
+        state
+            .worker
+            .start(state.clone(), runtime, org, run_state, version, chat);
+    } else {
+        state.worker.wake();
+    }
+    Ok(())
 }
 
 /// List runs.
@@ -249,25 +272,54 @@ pub async fn run_events(
             .map_err(|_| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
         None => 0,
     };
-    Ok(event_stream(
-        state.store.clone(),
-        state.worker.watch(run_id),
-        org,
-        run_id,
-        after,
-    ))
+    Ok(event_stream(&state, org, run_id, after))
 }
 
 /// The events of a run after `after`, as server-sent events, until the run has ended and all were sent.
 pub(crate) fn event_stream(
-    store: secops_store::Store,
-    wake: Option<std::sync::Arc<tokio::sync::Notify>>,
+    state: &AppState,
+    org: secops_core::tenancy::OrgId,
+    run_id: RunId,
+    after: i64,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+    use futures::StreamExt;
+    let stream = run_feed(state, org, run_id, after).map(|item| {
+        Ok(match item {
+            Ok(e) => Event::default()
+                .id(e.seq.to_string())
+                .event(e.kind)
+                .data(e.payload.to_string()),
+            Err(e) => Event::default().event("error").data(e.to_string()),
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// The stored events of a run after `after`, in order, until the run has ended and all were delivered; an
+/// error ends the feed. Shared by the SSE and WebSocket transports.
+pub(crate) fn run_feed(
+    state: &AppState,
     org: secops_core::tenancy::OrgId,
     run_id: RunId,
     mut after: i64,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream = async_stream::stream! {
+) -> impl Stream<Item = Result<secops_store::runs::StoredRunEvent, secops_store::StoreError>> + use<> {
+    let store = state.store.clone();
+    let worker = std::sync::Arc::clone(&state.worker);
+    let mut remote = worker.remote_events();
+    // Runs driven elsewhere wake the feed through NOTIFY on PostgreSQL; polling is the safety net (and the
+    // only way on SQLite).
+    let poll = match store.dialect() {
+        secops_store::Dialect::Postgres => Duration::from_millis(1000),
+        secops_store::Dialect::Sqlite => Duration::from_millis(100),
+    };
+    async_stream::stream! {
         loop {
+            // Registered before reading, so events stored while we read still wake us.
+            let local = worker.watch(run_id);
+            let mut stored_here = local.as_deref().map(|n| Box::pin(n.notified()));
+            if let Some(n) = stored_here.as_mut() {
+                n.as_mut().enable();
+            }
             let batch = async {
                 let mut tx = store.tenant(org).await?;
                 let events = tx.run_events(run_id, after, 500).await?;
@@ -278,35 +330,46 @@ pub(crate) fn event_stream(
             let (events, status) = match batch.await {
                 Ok(b) => b,
                 Err(e) => {
-                    yield Ok(Event::default().event("error").data(e.to_string()));
+                    yield Err(e);
                     break;
                 }
             };
             let drained = events.is_empty();
             for e in events {
                 after = e.seq;
-                yield Ok(Event::default().id(e.seq.to_string()).event(e.kind.clone()).data(e.payload.to_string()));
+                yield Ok(e);
             }
             if drained && !worker::is_live(&status) {
                 break;
             }
             if drained {
-                // Runs driven by this process wake the stream as soon as events are stored; runs driven
-                // elsewhere are polled (LISTEN/NOTIFY on PostgreSQL is a later step).
-                let poll = tokio::time::sleep(Duration::from_millis(100));
-                match &wake {
-                    Some(notify) => {
-                        tokio::select! {
-                            () = notify.notified() => {}
-                            () = poll => {}
+                let here = async {
+                    match stored_here {
+                        Some(n) => n.await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let elsewhere = async {
+                    loop {
+                        match remote.recv().await {
+                            Ok(id) if id == run_id => break,
+                            Ok(_) => {}
+                            // Missed some: read the store.
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                                std::future::pending::<()>().await;
+                            }
                         }
                     }
-                    None => poll.await,
+                };
+                tokio::select! {
+                    () = here => {}
+                    () = elsewhere => {}
+                    () = tokio::time::sleep(poll) => {}
                 }
             }
         }
-    };
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    }
 }
 
 /// Cancel a run.
@@ -317,8 +380,13 @@ pub async fn cancel_run(
     auth: Auth,
     PathParam(id): PathParam<uuid::Uuid>,
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
+    let run = cancel(&state, &auth, RunId::from_uuid(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(run)))
+}
+
+/// Cancels a run wherever it is driven (the HTTP and WebSocket transports share this).
+pub(crate) async fn cancel(state: &AppState, auth: &Auth, run_id: RunId) -> ApiResult<RunView> {
     auth.0.require(Permission::RunsCancel)?;
-    let run_id = RunId::from_uuid(id);
     let org = auth.org();
     let mut tx = state.store.tenant(org).await?;
     let run = tx.run(run_id).await?;
@@ -331,9 +399,16 @@ pub async fn cancel_run(
     }
     if state.worker.cancel(run_id) {
         tx.commit().await?;
-        return Ok((StatusCode::ACCEPTED, Json(run.into())));
+        return Ok(run.into());
     }
-    // Not driven here (waiting for approval, or queued): end it from its stored state.
+    // Driven by another process: it sees the request when it next renews its lease.
+    if let Some(queued) = tx.request_run_cancel(run_id).await?
+        && queued.holder.is_some()
+    {
+        tx.commit().await?;
+        return Ok(run.into());
+    }
+    // Nobody drives it (waiting for approval, or queued): end it from its stored state.
     let Some(mut stored) = tx.run_state(run_id).await? else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -342,13 +417,14 @@ pub async fn cancel_run(
         ));
     };
     let agent = tx.agent(run.agent_id).await?;
-    let runtime = worker::runtime_agent(&state, agent.config, String::new())?;
+    let runtime = worker::runtime_agent(state, agent.config, String::new(), &[])?;
     let sink = secops_core::run::EventLog::new();
     runtime.cancel(&mut stored, &sink);
     tx.append_run_events(run_id, &sink.events()).await?;
     let saved = tx.save_run_state(&stored, run.version).await?;
+    tx.dequeue_run(run_id).await?;
     tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, Json(saved.into())))
+    Ok(saved.into())
 }
 
 /// Approve, deny or edit a tool call that waits for approval; the run resumes once every waiting call is decided.
@@ -361,8 +437,20 @@ pub async fn decide(
     PathParam((id, call_id)): PathParam<(uuid::Uuid, String)>,
     Body(req): Body<ApprovalRequest>,
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
+    let run = decide_call(&state, &auth, RunId::from_uuid(id), &call_id, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(run)))
+}
+
+/// Records a decision on a waiting tool call and hands the run back to a worker once none is left waiting (the
+/// HTTP and WebSocket transports share this).
+pub(crate) async fn decide_call(
+    state: &AppState,
+    auth: &Auth,
+    run_id: RunId,
+    call_id: &str,
+    req: ApprovalRequest,
+) -> ApiResult<RunView> {
     auth.0.require(Permission::RunsApprove)?;
-    let run_id = RunId::from_uuid(id);
     let org = auth.org();
     let mut tx = state.store.tenant(org).await?;
     let run = tx.run(run_id).await?;
@@ -378,14 +466,14 @@ pub async fn decide(
         Some(n) => tx.prompt_version(agent.id, n).await?.body,
         None => tx.active_prompt(agent.id).await?.body,
     };
-    let runtime = worker::runtime_agent(&state, agent.config, prompt)?;
+    let runtime = worker::runtime_agent(state, agent.config, prompt, &agent.tools)?;
     let decision = match req {
         ApprovalRequest::Approve => ApprovalDecision::Approve,
         ApprovalRequest::Deny { reason } => ApprovalDecision::Deny { reason },
         ApprovalRequest::Edit { input } => ApprovalDecision::Edit { input },
     };
     runtime
-        .resolve_approval(&mut stored, &call_id, decision)
+        .resolve_approval(&mut stored, call_id, decision)
         .map_err(|e| match e {
             secops_core::run::RunError::UnknownCall(_) => ApiError::not_found("waiting tool call"),
             secops_core::run::RunError::InvalidEdit(m) => {
@@ -394,13 +482,27 @@ pub async fn decide(
             other => ApiError::new(StatusCode::CONFLICT, "not_awaiting_approval", other.to_string()),
         })?;
     let saved = tx.save_run_state(&stored, run.version).await?;
+    if !stored.pending_approvals().is_empty() {
+        tx.commit().await?;
+        return Ok(saved.into());
+    }
+    // Every waiting call is decided: the run goes back to a worker.
+    let holder = state.worker.holder();
+    tx.enqueue_run(run_id, holder, worker::LEASE).await?;
     tx.commit().await?;
-    if stored.pending_approvals().is_empty() {
+    let chat = (saved.trigger == RunTrigger::Chat)
+        .then(|| saved.input.get("chat_id").and_then(|v| v.as_str()))
+        .flatten()
+        .and_then(|s| s.parse::<uuid::Uuid>().ok())
+        .map(secops_core::tenancy::ChatId::from_uuid);
+    if holder.is_some() {
         state
             .worker
-            .start(state.clone(), runtime, org, stored, saved.version);
+            .start(state.clone(), runtime, org, stored, saved.version, chat);
+    } else {
+        state.worker.wake();
     }
-    Ok((StatusCode::ACCEPTED, Json(saved.into())))
+    Ok(saved.into())
 }
 
 /// The routes of this module.

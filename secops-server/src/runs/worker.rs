@@ -1,68 +1,133 @@
-//! The in-process worker: drives runs, persists every event as it happens and the state at every pause or end,
-//! so clients can go away and come back, and another process can resume a paused run.
+//! The worker: drives runs, persisting every event as it happens and the state at every pause or end, so that
+//! clients can go away and come back and any API replica can serve a run's events.
+//!
+//! Runs reach a worker through the store's run queue. A process that serves the API and drives runs
+//! (`secops serve`) claims a run it creates at once and starts it without a round trip; `serve --no-worker`
+//! only queues runs, and `secops worker` processes claim them (PostgreSQL `NOTIFY` wakes them; SQLite is
+//! polled). A worker renews the leases of the runs it drives; if it dies, the leases lapse and another worker
+//! resumes the runs from their last saved state.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use secops_core::run::{Agent, AgentConfig, RunEvent, RunState};
+use secops_core::run::{Agent, AgentConfig, RunEvent, RunState, RunStatus};
 use secops_core::tenancy::{ChatId, OrgId, RunId};
-use secops_core::tool::ToolRegistry;
-use secops_store::Store;
-use tokio::sync::{Notify, mpsc};
+use secops_store::queue::{Change, ChangeListener, ClaimedRun};
+use secops_store::runs::RunTrigger;
+use secops_store::{Store, StoreResult};
+use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Runs in flight in this process, with their cancellation tokens.
-#[derive(Default)]
+/// How long a claim lasts without renewal. A worker that stops renewing (it died) loses its runs after this.
+pub const LEASE: Duration = Duration::from_secs(30);
+/// How often a worker renews its leases, which is also how soon it sees a cancellation asked of another
+/// process.
+const RENEW_EVERY: Duration = Duration::from_secs(3);
+
+struct Live {
+    cancel: CancellationToken,
+    stored: Arc<Notify>,
+}
+
+/// Runs in flight in this process, and the wake-ups of streams and of the claim loop.
 pub struct Worker {
+    id: String,
+    drives_runs: bool,
+    concurrency: usize,
     tasks: Mutex<JoinSet<()>>,
-    running: Mutex<HashMap<RunId, (CancellationToken, Arc<Notify>)>>,
+    running: Mutex<HashMap<RunId, Live>>,
+    queued: Notify,
+    remote_events: broadcast::Sender<RunId>,
 }
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Worker").finish_non_exhaustive()
+        f.debug_struct("Worker")
+            .field("id", &self.id)
+            .field("drives_runs", &self.drives_runs)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these locks cannot leave the maps inconsistent (single inserts and removes).
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
 }
 
 impl Worker {
+    /// A worker that drives runs itself (`drives_runs`) with at most `concurrency` at once, or only queues them.
+    #[must_use]
+    pub fn new(drives_runs: bool, concurrency: u32) -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "secops".into());
+        Self {
+            id: format!("{host}-{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
+            drives_runs,
+            concurrency: usize::try_from(concurrency.max(1)).unwrap_or(usize::MAX),
+            tasks: Mutex::default(),
+            running: Mutex::default(),
+            queued: Notify::new(),
+            remote_events: broadcast::channel(1024).0,
+        }
+    }
+
+    /// This worker's id in the run queue.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether this process drives runs (otherwise it only queues them for `secops worker` processes).
+    #[must_use]
+    pub fn drives_runs(&self) -> bool {
+        self.drives_runs
+    }
+
+    /// The queue holder for a run this process creates: itself when it drives runs and has room.
+    #[must_use]
+    pub fn holder(&self) -> Option<&str> {
+        (self.drives_runs && self.in_flight() < self.concurrency).then_some(self.id.as_str())
+    }
+
+    fn in_flight(&self) -> usize {
+        lock(&self.running).len()
+    }
+
     /// Cancels a run driven by this process; `false` if it is not running here.
     pub fn cancel(&self, run: RunId) -> bool {
-        let running = match self.running.lock() {
-            Ok(r) => r,
-            Err(p) => p.into_inner(),
-        };
-        running.get(&run).map(|(token, _)| token.cancel()).is_some()
+        lock(&self.running)
+            .get(&run)
+            .map(|live| live.cancel.cancel())
+            .is_some()
     }
 
     /// Wakes when a run driven by this process stores new events, so streams in this process need not poll.
     pub fn watch(&self, run: RunId) -> Option<Arc<Notify>> {
-        let running = match self.running.lock() {
-            Ok(r) => r,
-            Err(p) => p.into_inner(),
-        };
-        running.get(&run).map(|(_, notify)| Arc::clone(notify))
+        lock(&self.running).get(&run).map(|live| Arc::clone(&live.stored))
     }
 
-    /// Waits for every run in flight (graceful shutdown leaves nothing half-written).
-    pub async fn drain(&self) {
-        let mut set = match self.tasks.lock() {
-            Ok(mut t) => std::mem::take(&mut *t),
-            Err(p) => std::mem::take(&mut *p.into_inner()),
-        };
-        while set.join_next().await.is_some() {}
+    /// Runs whose events another process stored (PostgreSQL `NOTIFY`, while [`run`](Self::run) is going).
+    #[must_use]
+    pub fn remote_events(&self) -> broadcast::Receiver<RunId> {
+        self.remote_events.subscribe()
     }
 
-    /// Drives `state` (a stored run at `version`) on a task owned by the worker.
-    pub fn start(self: &Arc<Self>, app: AppState, agent: Agent, org: OrgId, state: RunState, version: i64) {
-        self.start_for_chat(app, agent, org, state, version, None);
+    /// Wakes the claim loop: a run was queued without a holder.
+    pub fn wake(&self) {
+        self.queued.notify_one();
     }
 
-    /// Like [`start`](Self::start); when the run answers, the answer is added to `chat`.
-    pub fn start_for_chat(
+    /// Drives `state` (a stored run at `version`, held by this worker in the queue) on a task the worker owns;
+    /// with `chat`, the answer is added to that chat.
+    pub fn start(
         self: &Arc<Self>,
         app: AppState,
         agent: Agent,
@@ -71,43 +136,208 @@ impl Worker {
         version: i64,
         chat: Option<ChatId>,
     ) {
-        let token = CancellationToken::new();
-        let notify = Arc::new(Notify::new());
-        match self.running.lock() {
-            Ok(mut r) => r.insert(state.run_id, (token.clone(), Arc::clone(&notify))),
-            Err(p) => p
-                .into_inner()
-                .insert(state.run_id, (token.clone(), Arc::clone(&notify))),
-        };
+        let cancel = CancellationToken::new();
+        let stored = Arc::new(Notify::new());
+        let run_id = state.run_id;
+        lock(&self.running).insert(
+            run_id,
+            Live {
+                cancel: cancel.clone(),
+                stored: Arc::clone(&stored),
+            },
+        );
         let worker = Arc::clone(self);
         let task = async move {
-            let run_id = state.run_id;
             let job = Job {
                 store: app.store.clone(),
                 agent,
                 org,
                 state,
                 version,
-                cancel: token,
+                cancel,
                 chat,
             };
-            if let Err(e) = drive(job, &notify).await {
+            if let Err(e) = drive(job, &stored).await {
                 tracing::error!(run = %run_id, error = %e.detail, "run failed to persist");
             }
-            match worker.running.lock() {
-                Ok(mut r) => r.remove(&run_id),
-                Err(p) => p.into_inner().remove(&run_id),
-            };
-            notify.notify_waiters();
+            lock(&worker.running).remove(&run_id);
+            stored.notify_waiters();
+            // Room for another run.
+            worker.queued.notify_one();
         };
-        let mut tasks = match self.tasks.lock() {
-            Ok(t) => t,
-            Err(p) => p.into_inner(),
-        };
+        let mut tasks = lock(&self.tasks);
         // Reap finished runs so the set holds only what is in flight.
         while tasks.try_join_next().is_some() {}
         tasks.spawn(task);
     }
+
+    /// The background part of a process: on PostgreSQL, listens for changes made by other processes (to wake
+    /// event streams); when this process drives runs, claims queued runs, renews its leases and applies
+    /// cancellations asked elsewhere. Returns when `shutdown` is cancelled.
+    pub async fn run(self: Arc<Self>, app: AppState, shutdown: CancellationToken) {
+        let mut listener = match app.store.listen().await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for changes; falling back to polling");
+                None
+            }
+        };
+        // A safety net for missed notifications (and the only source on SQLite, where other processes
+        // cannot notify).
+        let poll = if listener.is_some() {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_millis(500)
+        };
+        let mut next_renew = Instant::now();
+        let mut claim = true;
+        loop {
+            if self.drives_runs {
+                if Instant::now() >= next_renew {
+                    self.renew(&app).await;
+                    next_renew = Instant::now() + RENEW_EVERY;
+                }
+                if claim {
+                    self.claim(&app).await;
+                }
+            }
+            let wait = if self.drives_runs {
+                next_renew.saturating_duration_since(Instant::now()).min(poll)
+            } else {
+                poll
+            };
+            claim = tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = self.queued.notified() => true,
+                change = next_change(&mut listener) => match change {
+                    Ok(Change::RunQueued) => true,
+                    Ok(Change::RunEvents(run)) => {
+                        // Nobody listening is fine: no stream is open.
+                        let _ = self.remote_events.send(run);
+                        false
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the change listener; polling until it reconnects");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        true
+                    }
+                },
+                () = tokio::time::sleep(wait) => true,
+            };
+        }
+    }
+
+    async fn renew(&self, app: &AppState) {
+        match app.store.system().renew_leases(&self.id, LEASE).await {
+            Ok(held) => {
+                for r in held.into_iter().filter(|r| r.cancel_requested) {
+                    self.cancel(r.run);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot renew run leases"),
+        }
+    }
+
+    async fn claim(self: &Arc<Self>, app: &AppState) {
+        let free = self.concurrency.saturating_sub(self.in_flight());
+        let free = u32::try_from(free).unwrap_or(u32::MAX);
+        let claimed = match app.store.system().claim_runs(&self.id, LEASE, free).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim queued runs");
+                return;
+            }
+        };
+        for c in claimed {
+            if let Err(e) = self.resume(app, c).await {
+                tracing::error!(run = %c.run, error = %e.detail, "cannot start a claimed run");
+                if let Err(e) = fail_run(&app.store, c, &e.detail).await {
+                    tracing::error!(run = %c.run, error = %e, "cannot record that a run failed to start");
+                }
+            }
+        }
+    }
+
+    /// Starts a run claimed from the queue: from its initial state if it never ran, otherwise from its last
+    /// saved state, after removing what a worker that lost it wrote since.
+    async fn resume(self: &Arc<Self>, app: &AppState, c: ClaimedRun) -> Result<(), ApiError> {
+        let mut tx = app.store.tenant(c.org).await?;
+        let run = tx.run(c.run).await?;
+        if !is_live(&run.status) || run.status == "awaiting_approval" {
+            tx.dequeue_run(c.run).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        let state = tx.run_state(c.run).await?.ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "run_without_state",
+                "the run has no saved state to start from",
+            )
+        })?;
+        let from = i64::try_from(state.next_seq).unwrap_or(i64::MAX);
+        let discarded = tx.discard_run_events_from(c.run, from).await?;
+        if discarded > 0 {
+            tracing::warn!(run = %c.run, discarded, "resuming a run whose worker was lost");
+        }
+        let agent = tx.agent(run.agent_id).await?;
+        let prompt = match run.prompt_version {
+            Some(n) => tx.prompt_version(agent.id, n).await?.body,
+            None => tx.active_prompt(agent.id).await?.body,
+        };
+        tx.commit().await?;
+        let chat = (run.trigger == RunTrigger::Chat)
+            .then(|| run.input.get("chat_id").and_then(|v| v.as_str()))
+            .flatten()
+            .and_then(|s| s.parse::<uuid::Uuid>().ok())
+            .map(ChatId::from_uuid);
+        let runtime = runtime_agent(app, agent.config, prompt, &agent.tools)?;
+        self.start(app.clone(), runtime, c.org, state, run.version, chat);
+        Ok(())
+    }
+
+    /// Graceful shutdown: waits up to `grace` for the runs in flight; runs still going after that are stopped
+    /// and handed back to the queue, so another worker resumes them from their last saved state.
+    pub async fn drain(&self, store: &Store, grace: Duration) {
+        let mut set = std::mem::take(&mut *lock(&self.tasks));
+        let all_done = async { while set.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all_done).await.is_ok() {
+            return;
+        }
+        let left: Vec<RunId> = lock(&self.running).keys().copied().collect();
+        set.abort_all();
+        while set.join_next().await.is_some() {}
+        tracing::warn!(
+            runs = left.len(),
+            "shutting down with runs in flight; handing them back to the queue"
+        );
+        if let Err(e) = store.system().release_runs(&self.id, &left).await {
+            tracing::error!(error = %e, "cannot release runs; they resume when their leases lapse");
+        }
+    }
+}
+
+async fn next_change(listener: &mut Option<ChangeListener>) -> StoreResult<Change> {
+    match listener {
+        Some(l) => l.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ends a claimed run that cannot be driven here (its agent is invalid, no model provider is configured), so
+/// it does not bounce between workers.
+async fn fail_run(store: &Store, c: ClaimedRun, why: &str) -> StoreResult<()> {
+    let mut tx = store.tenant(c.org).await?;
+    let run = tx.run(c.run).await?;
+    if let Some(mut state) = tx.run_state(c.run).await?
+        && !state.status.is_terminal()
+    {
+        state.status = RunStatus::Failed;
+        state.error = Some(why.to_owned());
+        tx.save_run_state(&state, run.version).await?;
+    }
+    tx.dequeue_run(c.run).await?;
+    tx.commit().await
 }
 
 /// One run to drive and where its results go.
@@ -121,7 +351,7 @@ struct Job {
     chat: Option<ChatId>,
 }
 
-async fn drive(job: Job, notify: &Notify) -> Result<(), ApiError> {
+async fn drive(job: Job, stored: &Notify) -> Result<(), ApiError> {
     let Job {
         store,
         agent,
@@ -145,7 +375,7 @@ async fn drive(job: Job, notify: &Notify) -> Result<(), ApiError> {
             t.append_run_events(run_id, &batch).await?;
             t.commit().await?;
             batch.clear();
-            notify.notify_waiters();
+            stored.notify_waiters();
         }
         Ok::<(), ApiError>(())
     };
@@ -153,12 +383,15 @@ async fn drive(job: Job, notify: &Notify) -> Result<(), ApiError> {
     written?;
     let mut t = store.tenant(org).await?;
     t.save_run_state(&state, version).await?;
+    // Paused or ended: no worker needs to hold it (a decision on a paused run queues it again).
+    t.dequeue_run(run_id).await?;
     if let (Some(chat), Some(output)) = (chat, state.output.as_ref()) {
         let answer = vec![secops_core::message::ContentBlock::text(output.text.clone())];
         t.add_chat_message(chat, secops_core::message::Role::Assistant, answer, Some(run_id))
             .await?;
     }
     t.commit().await?;
+    stored.notify_waiters();
     tracing::info!(run = %run_id, status = ?status, "run stopped");
     let name = serde_json::to_value(status)
         .ok()
@@ -168,8 +401,14 @@ async fn drive(job: Job, notify: &Notify) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Builds the runtime agent for a stored agent: its configuration with the active prompt.
-pub(crate) fn runtime_agent(app: &AppState, config: AgentConfig, prompt: String) -> Result<Agent, ApiError> {
+/// Builds the runtime agent for a stored agent: its configuration with the active prompt, and the tools of the
+/// server's catalogue it is allowed to use.
+pub(crate) fn runtime_agent(
+    app: &AppState,
+    config: AgentConfig,
+    prompt: String,
+    tools: &[String],
+) -> Result<Agent, ApiError> {
     let provider = app.provider.clone().ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -177,12 +416,19 @@ pub(crate) fn runtime_agent(app: &AppState, config: AgentConfig, prompt: String)
             "no model provider is configured: set ANTHROPIC_API_KEY, OPENAI_API_KEY, or SECOPS_LLM_BASE_URL with SECOPS_LLM_MODEL, and restart",
         )
     })?;
+    let tools = app.tools.subset(tools).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_tool",
+            format!("{e}: the agent names a tool this server does not offer"),
+        )
+    })?;
     let config = AgentConfig {
         system_prompt: prompt,
         ..config
     };
     Agent::builder(provider)
-        .tools(ToolRegistry::new())
+        .tools(tools)
         .config(config)
         .build()
         .map_err(|e| {
