@@ -195,7 +195,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let state = start(config).await?;
             let listen = state.config.listen;
-            let listener = tokio::net::TcpListener::bind(listen).await?;
+            // No Nagle delay: streamed events are small writes that must leave at once.
+            let listener =
+                axum::serve::ListenerExt::tap_io(tokio::net::TcpListener::bind(listen).await?, |tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+                    }
+                });
             println!("secops: serving on http://{listen}");
             let shutdown = tokio_util::sync::CancellationToken::new();
             let app = secops_server::app(state.clone());

@@ -203,6 +203,17 @@ impl TenantTx {
         Ok(())
     }
 
+    /// Marks a queued run as running (a worker started driving it). Does not change its version: the state
+    /// the worker saves next is still expected at the version it claimed.
+    pub async fn mark_run_running(&mut self, id: RunId) -> StoreResult<()> {
+        let org = self.org;
+        on_tx!(self, c => sqlx::query(
+            "UPDATE agent_runs SET status = 'running', started_at = COALESCE(started_at, $3)
+             WHERE organization_id = $1 AND id = $2 AND status = $4")
+            .bind(org.as_uuid()).bind(id.as_uuid()).bind(now()).bind(QUEUED).execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// One run.
     pub async fn run(&mut self, id: RunId) -> StoreResult<Run> {
         let org = self.org;

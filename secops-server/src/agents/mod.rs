@@ -207,6 +207,29 @@ pub async fn list_agents(
     }))
 }
 
+/// An agent may only name tools this server offers, so a typo fails here rather than at its first run.
+fn known_tools(state: &AppState, tools: &[String]) -> ApiResult<()> {
+    state.tools.subset(tools).map(|_| ()).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_tool",
+            format!("{e}: the server offers {}", {
+                let names: Vec<&str> = state
+                    .tools
+                    .definitions()
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect();
+                if names.is_empty() {
+                    "no tools".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            }),
+        )
+    })
+}
+
 /// Create an agent.
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", security(("bearer" = [])), request_body = CreateAgentRequest,
     responses((status = 201, body = AgentView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -216,6 +239,7 @@ pub async fn create_agent(
     Body(req): Body<CreateAgentRequest>,
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
     auth.0.require(Permission::AgentsWrite)?;
+    known_tools(&state, &req.tools)?;
     let mut config = req.config.unwrap_or_default();
     if let Some(mode) = req.mode {
         config.mode = mode;
@@ -262,6 +286,9 @@ pub async fn update_agent(
     Body(req): Body<UpdateAgentRequest>,
 ) -> ApiResult<Json<AgentView>> {
     auth.0.require(Permission::AgentsWrite)?;
+    if let Some(tools) = &req.tools {
+        known_tools(&state, tools)?;
+    }
     let mut tx = state.store.tenant(auth.org()).await?;
     let update = AgentUpdate {
         name: req.name,

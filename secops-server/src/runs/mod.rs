@@ -322,8 +322,11 @@ pub(crate) fn run_feed(
             }
             let batch = async {
                 let mut tx = store.tenant(org).await?;
-                let events = tx.run_events(run_id, after, 500).await?;
+                // Status first: a run's events are stored before its final status, so if it had ended by
+                // now, the events read next are all of them (on PostgreSQL each statement sees its own
+                // snapshot; the other order could miss events stored between the two reads).
                 let run = tx.run(run_id).await?;
+                let events = tx.run_events(run_id, after, 500).await?;
                 tx.commit().await?;
                 Ok::<_, secops_store::StoreError>((events, run.status))
             };

@@ -263,11 +263,6 @@ impl Worker {
     async fn resume(self: &Arc<Self>, app: &AppState, c: ClaimedRun) -> Result<(), ApiError> {
         let mut tx = app.store.tenant(c.org).await?;
         let run = tx.run(c.run).await?;
-        if !is_live(&run.status) || run.status == "awaiting_approval" {
-            tx.dequeue_run(c.run).await?;
-            tx.commit().await?;
-            return Ok(());
-        }
         let state = tx.run_state(c.run).await?.ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::CONFLICT,
@@ -275,6 +270,12 @@ impl Worker {
                 "the run has no saved state to start from",
             )
         })?;
+        // Ended, or still waiting for a decision (a decision queues it again): nothing to drive.
+        if !is_live(&run.status) || !state.pending_approvals().is_empty() {
+            tx.dequeue_run(c.run).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
         let from = i64::try_from(state.next_seq).unwrap_or(i64::MAX);
         let discarded = tx.discard_run_events_from(c.run, from).await?;
         if discarded > 0 {
@@ -370,8 +371,12 @@ async fn drive(job: Job, stored: &Notify) -> Result<(), ApiError> {
     };
     let writing = async {
         let mut batch = Vec::new();
+        let mut first = true;
         while rx.recv_many(&mut batch, 256).await > 0 {
             let mut t = store.tenant(org).await?;
+            if std::mem::take(&mut first) {
+                t.mark_run_running(run_id).await?;
+            }
             t.append_run_events(run_id, &batch).await?;
             t.commit().await?;
             batch.clear();
