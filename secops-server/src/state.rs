@@ -23,6 +23,8 @@ pub struct AppState {
     pub worker: Arc<crate::runs::Worker>,
     /// Counts failed logins.
     pub login_limiter: Arc<crate::auth::limit::LoginLimiter>,
+    /// Talks to organisations' identity providers (redirects off, time-outs, size cap).
+    pub sso_http: crate::auth::oidc::client::SsoHttp,
 }
 
 impl std::fmt::Debug for AppState {
@@ -38,6 +40,7 @@ impl AppState {
     /// State over `store` with `config`; `provider` may be absent (model calls then answer 503).
     pub fn new(store: Store, config: Config, provider: Option<Arc<dyn ModelProvider>>) -> Self {
         let secret_box = SecretBox::new(config.secrets.encryption.clone());
+        let sso_http = crate::auth::oidc::client::SsoHttp::new(config.sso_allow_insecure_issuers);
         Self {
             store,
             config: Arc::new(config),
@@ -45,6 +48,7 @@ impl AppState {
             provider,
             worker: Arc::default(),
             login_limiter: Arc::default(),
+            sso_http,
         }
     }
 }
