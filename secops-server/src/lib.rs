@@ -48,7 +48,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "secops", description = "Multi-tenant API for security-operations AI agents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "chats"), (name = "health"))
+    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "chats"), (name = "sso"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -69,6 +69,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
+        .merge(auth::oidc::router())
         .merge(agents::router())
         .merge(audit::router())
         .merge(members::router())
@@ -89,7 +90,13 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = routes();
     let spec = serde_json::to_string_pretty(&api).unwrap_or_default();
     let mut cors = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
     let origins: Vec<HeaderValue> = state
         .config

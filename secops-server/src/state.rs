@@ -29,6 +29,8 @@ pub struct AppState {
     pub files: Option<Arc<dyn FileStore>>,
     /// Counts failed logins.
     pub login_limiter: Arc<crate::auth::limit::LoginLimiter>,
+    /// Talks to organisations' identity providers (redirects off, time-outs, size cap).
+    pub sso_http: crate::auth::oidc::client::SsoHttp,
 }
 
 impl std::fmt::Debug for AppState {
@@ -48,6 +50,7 @@ impl AppState {
             config.run_worker,
             config.worker_concurrency,
         ));
+        let sso_http = crate::auth::oidc::client::SsoHttp::new(config.sso_allow_insecure_issuers);
         Self {
             store,
             config: Arc::new(config),
@@ -57,6 +60,7 @@ impl AppState {
             worker,
             files: None,
             login_limiter: Arc::default(),
+            sso_http,
         }
     }
 

@@ -305,6 +305,8 @@ async fn every_route_needs_credentials_except_the_public_ones() {
         "/v1/auth/register",
         "/v1/auth/login",
         "/v1/auth/refresh",
+        "/v1/auth/sso/{organization_id}/start",
+        "/v1/auth/sso/callback",
     ];
     let mut checked = 0;
     for (path, ops) in spec["paths"].as_object().unwrap() {
@@ -344,8 +346,18 @@ async fn agents_crud_prompts_rbac_and_tenancy() {
         let a = srv.register("Alpha").await;
         let b = srv.register("Bravo").await;
         let (ta, tb) = (token(&a), token(&b));
+        // An agent may only name tools the server offers (this one offers none).
+        let (st, unknown, _) = srv
+            .call(Method::POST, "/v1/agents", Some(&ta), Some(json!({"name": "triage", "system_prompt": "You are a SOC analyst.", "tools": ["lookup_host"]})))
+            .await;
+        assert_eq!(
+            (st, unknown["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_tool")),
+            "{}",
+            srv.name
+        );
         let (st, agent, _) = srv
-            .call(Method::POST, "/v1/agents", Some(&ta), Some(json!({"name": "triage", "system_prompt": "You are a SOC analyst.", "mode": "plan_and_execute", "tools": ["lookup_host"]})))
+            .call(Method::POST, "/v1/agents", Some(&ta), Some(json!({"name": "triage", "system_prompt": "You are a SOC analyst.", "mode": "plan_and_execute", "tools": []})))
             .await;
         assert_eq!(st, StatusCode::CREATED, "{}: {agent}", srv.name);
         assert_eq!(agent["config"]["mode"], "plan_and_execute");

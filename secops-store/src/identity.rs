@@ -159,6 +159,31 @@ fn check_name(what: &str, value: &str, max: usize) -> StoreResult<()> {
     Ok(())
 }
 
+/// Inserts a user in `tx` (a system-path transaction: users belong to no organisation).
+pub(crate) async fn insert_user(
+    tx: &mut TenantTx,
+    email: &str,
+    display_name: &str,
+    password_hash: Option<&str>,
+) -> StoreResult<User> {
+    let email = email.trim();
+    if !email.contains('@') || email.len() > 320 {
+        return Err(StoreError::InvalidInput("the e-mail address is not valid".into()));
+    }
+    check_name("display name", display_name, 200)?;
+    let row: UserRow = on_tx_guarded!(tx, c => sqlx::query_as(
+        "INSERT INTO users (id, email, display_name, password_hash, disabled, created_at, version)
+         VALUES ($1, $2, $3, $4, false, $5, 1)
+         RETURNING id, email, display_name, password_hash, disabled, created_at, version")
+        .bind(UserId::new().as_uuid()).bind(email).bind(display_name).bind(password_hash).bind(now())
+        .fetch_one(c).await)
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Duplicate(_) => StoreError::Duplicate("a user with that e-mail"),
+        other => other,
+    })?;
+    Ok(row.split().user)
+}
+
 impl Store {
     /// Creates a user. E-mails are unique without regard to case.
     pub async fn create_user(
@@ -167,24 +192,10 @@ impl Store {
         display_name: &str,
         password_hash: Option<&str>,
     ) -> StoreResult<User> {
-        let email = email.trim();
-        if !email.contains('@') || email.len() > 320 {
-            return Err(StoreError::InvalidInput("the e-mail address is not valid".into()));
-        }
-        check_name("display name", display_name, 200)?;
         let mut tx = self.system().begin_plain().await?;
-        let row: UserRow = on_tx_guarded!(tx, c => sqlx::query_as(
-            "INSERT INTO users (id, email, display_name, password_hash, disabled, created_at, version)
-             VALUES ($1, $2, $3, $4, false, $5, 1)
-             RETURNING id, email, display_name, password_hash, disabled, created_at, version")
-            .bind(UserId::new().as_uuid()).bind(email).bind(display_name).bind(password_hash).bind(now())
-            .fetch_one(c).await)
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Duplicate(_) => StoreError::Duplicate("a user with that e-mail"),
-            other => other,
-        })?;
+        let user = insert_user(&mut tx, email, display_name, password_hash).await?;
         tx.commit().await?;
-        Ok(row.split().user)
+        Ok(user)
     }
 
     /// Creates an organisation with `owner` as its first owner.

@@ -8,7 +8,8 @@
 //! [`OrgId`](secops_core::tenancy::OrgId). On PostgreSQL it sets `app.org_id` for row-level security and the
 //! server connects as a role without `BYPASSRLS` (checked at start); on SQLite every query filters on the
 //! organisation explicitly. The few look-ups that precede an organisation (user by e-mail, a user's
-//! memberships, API key by prefix, invitation by token) go through [`Store::system`], and nothing else does.
+//! memberships, API key by prefix, invitation by token, pending single sign-on by state, user by provider
+//! identity) go through [`Store::system`], and nothing else does.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -57,6 +58,7 @@ pub mod identity;
 mod page;
 pub mod queue;
 pub mod runs;
+pub mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tool_configs;

@@ -19,7 +19,8 @@ use secops_store::tool_configs::NewToolConfig;
 use secops_store::{ConnectOptions, Dialect, PageRequest, Store, StoreError, testing};
 
 /// Every table that holds tenant data.
-const TENANT_TABLES: [&str; 19] = [
+const TENANT_TABLES: [&str; 22] = [
+    "run_queue",
     "memberships",
     "invitations",
     "api_keys",
@@ -39,6 +40,8 @@ const TENANT_TABLES: [&str; 19] = [
     "detection_rules",
     "detections",
     "audit_events",
+    "sso_providers",
+    "sso_logins",
 ];
 
 fn audit(action: &str) -> NewAuditEvent {
@@ -107,6 +110,9 @@ async fn seed(store: &Store, secrets: &SecretBox, tag: &str) -> Seeded {
                 input: json!({}),
             },
         )
+        .await
+        .unwrap();
+    tx.enqueue_run(state.run_id, None, std::time::Duration::from_secs(30))
         .await
         .unwrap();
     let events = EventLog::new();
@@ -218,6 +224,33 @@ async fn seed(store: &Store, secrets: &SecretBox, tag: &str) -> Seeded {
     })
     .await
     .unwrap();
+    tx.put_sso_provider(
+        secrets,
+        secops_store::sso::SsoProviderInput {
+            issuer: format!("https://{tag}.idp.example"),
+            client_id: format!("{tag}-client"),
+            client_secret: Some(format!("{tag}-client-secret")),
+            default_role: Role::Viewer,
+            enabled: true,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    tx.create_sso_login(
+        &hmac,
+        secrets,
+        &format!("{tag}-state-0123456789abcdef"),
+        secops_store::sso::NewSsoLogin {
+            issuer: format!("https://{tag}.idp.example"),
+            nonce: "n".into(),
+            pkce_verifier: "v".into(),
+            redirect_uri: "https://secops.example/v1/auth/sso/callback".into(),
+            ttl: chrono::Duration::minutes(10),
+        },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     Seeded {
         org: org.id,
@@ -261,6 +294,15 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
         not_found(tx.tool_credentials(&secrets, a.tool.id).await, "credentials");
         not_found(tx.document(a.doc.id).await, "document");
         not_found(tx.member(a.member).await, "member");
+        assert_eq!(
+            tx.sso_provider().await.unwrap().issuer,
+            "https://bravo.idp.example",
+            "one provider per organisation, its own"
+        );
+        assert_eq!(
+            tx.sso_client_secret(&secrets).await.unwrap(),
+            "bravo-client-secret"
+        );
         let agents = tx.agents(&PageRequest::first(100)).await.unwrap();
         assert!(agents.items.iter().all(|x| x.id != a.agent.id));
         let audit_page = tx
@@ -315,6 +357,8 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
         not_found(tx.delete_document(a.doc.id).await, "delete document");
         not_found(tx.set_member_role(a.member, Role::Owner, 1).await, "set role");
         not_found(tx.remove_member(a.member).await, "remove member");
+        tx.delete_sso_provider().await.unwrap();
+        not_found(tx.delete_sso_provider().await, "delete the other's SSO provider");
 
         // Insert rows that point into the other organisation.
         let stolen_run = tx
@@ -344,6 +388,13 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
             "{}: events for another org's run",
             b.name()
         );
+        assert_eq!(
+            tx.request_run_cancel(a.run_state.run_id).await.unwrap(),
+            None,
+            "{}: cancel another org's queued run",
+            b.name()
+        );
+        tx.dequeue_run(a.run_state.run_id).await.unwrap();
         assert!(
             tx.verify_audit_chain().await.unwrap().first_broken.is_none(),
             "the transaction is still usable after refusals"
@@ -366,6 +417,14 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
             a.run_state.next_seq - 1
         );
         assert_eq!(tx.member(a.member).await.unwrap().role, Role::Analyst);
+        assert!(
+            tx.request_run_cancel(a.run_state.run_id).await.unwrap().is_some(),
+            "alpha's run is still queued"
+        );
+        assert_eq!(
+            tx.sso_client_secret(&secrets).await.unwrap(),
+            "alpha-client-secret"
+        );
         assert!(tx.verify_audit_chain().await.unwrap().first_broken.is_none());
         tx.commit().await.unwrap();
         b.cleanup().await;

@@ -1,7 +1,9 @@
-//! Registration, login, token refresh, logout, the current principal, and API keys.
+//! Registration, login, token refresh, logout, the current principal, API keys, and single sign-on
+//! ([`oidc`]).
 
 pub mod jwt;
 pub mod limit;
+pub mod oidc;
 pub mod password;
 
 use axum::Json;
@@ -313,15 +315,19 @@ pub async fn login(
         ));
     }
     let found = state.store.system().user_by_email(&req.email).await?;
-    // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
+    // Verify against a dummy hash when the user is unknown or has no password (single sign-on only), so timing
+    // does not reveal which e-mails exist; the dummy matches no password.
+    let dummy = || {
+        String::from(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2Vjb3BzZHVtbXlzYWx0$0000000000000000000000000000000000000000000",
+        )
+    };
     let (hash, user) = match found {
-        Some(login) => (login.password_hash.unwrap_or_default(), Some(login.user)),
-        None => (
-            String::from(
-                "$argon2id$v=19$m=19456,t=2,p=1$c2Vjb3BzZHVtbXlzYWx0$0000000000000000000000000000000000000000000",
-            ),
-            None,
-        ),
+        Some(login) => match login.password_hash {
+            Some(hash) => (hash, Some(login.user)),
+            None => (dummy(), None),
+        },
+        None => (dummy(), None),
     };
     let ok = password::verify(req.password, hash).await;
     let user = match user {

@@ -66,6 +66,7 @@ pub async fn chat_socket(
     State(state): State<AppState>,
     auth: Auth,
     PathParam(id): PathParam<uuid::Uuid>,
+    headers: axum::http::HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     auth.0.require(Permission::ChatsUse)?;
@@ -84,7 +85,10 @@ pub async fn chat_socket(
     Ok(upgrade
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| session(state, auth, chat, socket)))
+        .on_upgrade(move |socket| {
+            let origin = crate::audit::request_origin(&headers, None);
+            session(state, auth, chat, origin, socket)
+        }))
 }
 
 enum FeedItem {
@@ -114,7 +118,10 @@ fn error_frame(e: &ApiError) -> Value {
     json!({"type": "error", "code": e.code, "status": e.status.as_u16(), "detail": e.detail})
 }
 
-async fn session(state: AppState, auth: Auth, chat: ChatId, socket: WebSocket) {
+/// Where the socket came from (address, user agent), for the audit records of its actions.
+type Origin = (Option<String>, Option<String>);
+
+async fn session(state: AppState, auth: Auth, chat: ChatId, origin: Origin, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
     let mut feeds: SelectAll<Feed> = SelectAll::new();
     let ready = json!({"type": "ready", "chat_id": chat});
@@ -124,7 +131,7 @@ async fn session(state: AppState, auth: Auth, chat: ChatId, socket: WebSocket) {
     loop {
         let out = tokio::select! {
             incoming = rx.next() => match incoming {
-                Some(Ok(Frame::Text(text))) => handle(&state, &auth, chat, text.as_str(), &mut feeds).await,
+                Some(Ok(Frame::Text(text))) => handle(&state, &auth, chat, &origin, text.as_str(), &mut feeds).await,
                 Some(Ok(Frame::Binary(_))) => error_frame(&ApiError::bad_request("frames are JSON text")),
                 // Pings are answered by the protocol layer.
                 Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
@@ -147,6 +154,7 @@ async fn handle(
     state: &AppState,
     auth: &Auth,
     chat: ChatId,
+    origin: &Origin,
     text: &str,
     feeds: &mut SelectAll<Feed>,
 ) -> Value {
@@ -167,7 +175,7 @@ async fn handle(
                 Ok((message, run)) => {
                     feeds.push(follow(state, auth, run, 0));
                     let reply = json!({"type": "run_started", "run_id": run, "message_id": message.id});
-                    audit(state, auth, "WS message", Some(run), &Ok(())).await;
+                    audit(state, auth, origin, "WS message", Some(run), &Ok(())).await;
                     return reply;
                 }
                 Err(e) => ("WS message", None, Err(e)),
@@ -222,7 +230,7 @@ async fn handle(
         }
     };
     let outcome = result.as_ref().map(|_| ()).map_err(|e| e.status);
-    audit(state, auth, action, run, &outcome).await;
+    audit(state, auth, origin, action, run, &outcome).await;
     match result {
         Ok(view) => ack(action, &view),
         Err(e) => error_frame(&e),
@@ -238,6 +246,7 @@ fn ack(action: &str, run: &RunView) -> Value {
 async fn audit(
     state: &AppState,
     auth: &Auth,
+    origin: &Origin,
     action: &str,
     run: Option<RunId>,
     outcome: &Result<(), StatusCode>,
@@ -253,8 +262,8 @@ async fn audit(
         action: format!("{action} /v1/chats/{{id}}/ws"),
         resource_kind: "runs".into(),
         resource_id: run.map(|r| r.to_string()),
-        ip: None,
-        user_agent: None,
+        ip: origin.0.clone(),
+        user_agent: origin.1.clone(),
         context: json!({"role": auth.0.role.as_str(), "transport": "websocket"}),
         outcome,
     };

@@ -64,6 +64,8 @@ struct FileConfig {
     worker_concurrency: Option<u32>,
     max_attachment_bytes: Option<usize>,
     attachment_types: Option<Vec<String>>,
+    public_url: Option<String>,
+    sso_allow_insecure_issuers: Option<bool>,
 }
 
 /// Media types accepted for chat attachments unless configured otherwise: text, logs, structured data, PDFs
@@ -114,6 +116,13 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     /// Refresh-token lifetime in seconds.
     pub refresh_token_ttl_secs: u64,
+    /// The address clients reach this server at, without a trailing slash (`SECOPS_PUBLIC_URL`, default
+    /// `http://{listen}`). Single sign-on builds the callback URL it registers with identity providers from it.
+    pub public_url: String,
+    /// Accept `http://` identity-provider URLs (`SECOPS_SSO_ALLOW_INSECURE_ISSUERS`, default false). Only for
+    /// tests and local development: an organisation admin chooses the issuer and the server fetches from it, so
+    /// plain HTTP would let it reach internal services and let anyone on the path forge logins.
+    pub sso_allow_insecure_issuers: bool,
     /// Keys.
     pub secrets: Secrets,
     /// Whether this process drives runs (`serve --no-worker` turns it off; `secops worker` drives only runs).
@@ -208,6 +217,22 @@ impl Config {
             Some(v) => parse_num("SECOPS_REFRESH_TOKEN_TTL_SECS", v)?,
             None => fc.refresh_token_ttl_secs.unwrap_or(30 * 24 * 3600),
         };
+        let public_url = var("SECOPS_PUBLIC_URL")
+            .or(fc.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = public_url.trim().trim_end_matches('/').to_owned();
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://"))
+            || public_url.contains(['?', '#'])
+        {
+            return Err(ConfigError::Invalid {
+                name: "public_url",
+                message: format!("`{public_url}` is not an http(s) URL without query or fragment"),
+            });
+        }
+        let sso_allow_insecure_issuers = match var("SECOPS_SSO_ALLOW_INSECURE_ISSUERS") {
+            Some(v) => parse_bool("SECOPS_SSO_ALLOW_INSECURE_ISSUERS", v)?,
+            None => fc.sso_allow_insecure_issuers.unwrap_or(false),
+        };
         let configured = (
             var("SECOPS_JWT_KEY").or(fc.jwt_key),
             var("SECOPS_HMAC_KEY").or(fc.hmac_key),
@@ -251,6 +276,8 @@ impl Config {
             max_body_bytes,
             access_token_ttl_secs,
             refresh_token_ttl_secs,
+            public_url,
+            sso_allow_insecure_issuers,
             secrets,
             run_worker,
             worker_concurrency,
@@ -366,6 +393,8 @@ mod tests {
         assert_eq!(a.listen.port(), 9100);
         assert!(!a.allow_registration);
         assert!(a.database_url.starts_with("sqlite://"));
+        assert_eq!(a.public_url, "http://127.0.0.1:9100");
+        assert!(!a.sso_allow_insecure_issuers);
         let b = Config::load_from(Some(&file), env).unwrap();
         assert_eq!(
             a.secrets.jwt.to_hex(),
@@ -387,6 +416,18 @@ mod tests {
         assert!(matches!(
             Config::load_from(None, env),
             Err(ConfigError::Invalid { name: "listen", .. })
+        ));
+        let env = |name: &str| match name {
+            "SECOPS_DATA_DIR" => Some(d.display().to_string()),
+            "SECOPS_PUBLIC_URL" => Some("ftp://secops.example".to_owned()),
+            _ => None,
+        };
+        assert!(matches!(
+            Config::load_from(None, env),
+            Err(ConfigError::Invalid {
+                name: "public_url",
+                ..
+            })
         ));
         let file = std::env::temp_dir().join(format!("secops-bad-{}.toml", uuid::Uuid::now_v7().simple()));
         std::fs::write(&file, "listen = 5\nunknown = 1\n").unwrap();
