@@ -340,7 +340,6 @@ async fn next_frame(ws: &mut Socket) -> Value {
             .expect("the socket stays open")
             .unwrap();
         if let Frame::Text(t) = frame {
-            eprintln!("frame: {t}");
             return serde_json::from_str(t.as_str()).unwrap();
         }
     }
@@ -608,8 +607,7 @@ async fn cancelling_a_run_mid_tool_stops_it_wherever_it_runs() {
         .unwrap();
         let last = text
             .lines()
-            .filter(|l| l.starts_with("event: "))
-            .last()
+            .rfind(|l| l.starts_with("event: "))
             .unwrap_or_default();
         assert_eq!(last, "event: cancelled", "{name}: {text}");
         dep.shutdown().await;

@@ -151,7 +151,7 @@ pub async fn upload(
                     .to_ascii_lowercase()
             })
             .ok_or_else(|| invalid("the `file` part needs a content type"))?;
-        if !state.config.attachment_types.iter().any(|t| *t == media_type) {
+        if !state.config.attachment_types.contains(&media_type) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "attachment_type_not_allowed",
