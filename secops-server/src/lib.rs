@@ -88,7 +88,6 @@ pub fn openapi_json() -> Result<String, serde_json::Error> {
 pub fn app(state: AppState) -> Router {
     telemetry::init();
     let (router, api) = routes();
-    let spec = serde_json::to_string_pretty(&api).unwrap_or_default();
     let mut cors = CorsLayer::new()
         .allow_methods([
             Method::GET,
@@ -107,13 +106,8 @@ pub fn app(state: AppState) -> Router {
     cors = cors.allow_origin(AllowOrigin::list(origins));
     let limit = state.config.max_body_bytes;
     router
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let spec = spec.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], spec) }
-            }),
-        )
+        // The spec at /openapi.json and interactive docs at /docs, with Swagger UI's assets compiled in.
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(axum::middleware::from_fn(telemetry::track))

@@ -274,12 +274,33 @@ async fn start(config: Config) -> Result<AppState, Box<dyn std::error::Error>> {
         store.migrate().await?;
     }
     store.ready().await?;
-    let provider = match secops_llm::config::provider_from_env() {
-        Ok(p) => Some(p),
-        Err(e) => {
-            eprintln!("secops: model calls are unavailable: {e}");
-            None
+    let provider = if std::env::var("SECOPS_LLM_PROVIDER").is_ok_and(|p| p.trim() == "demo") {
+        eprintln!(
+            "secops: using the offline demo model: every answer is the same canned text, for trying the API only"
+        );
+        Some(demo_model())
+    } else {
+        match secops_llm::config::provider_from_env() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("secops: model calls are unavailable: {e}");
+                None
+            }
         }
     };
     Ok(AppState::new(store, config, provider))
+}
+
+/// `SECOPS_LLM_PROVIDER=demo`: a deterministic model that needs no network or key, so a new user can walk
+/// through chats and streamed runs before configuring a real provider. It says what it is in every answer.
+fn demo_model() -> std::sync::Arc<dyn secops_core::model::ModelProvider> {
+    use secops_core::model::{ScriptedProvider, ScriptedTurn};
+    std::sync::Arc::new(
+        ScriptedProvider::new(vec![ScriptedTurn::text(
+            "[demo model] This is the canned answer of the offline demo model. Set ANTHROPIC_API_KEY, \
+             OPENAI_API_KEY, or SECOPS_LLM_BASE_URL with SECOPS_LLM_MODEL to triage with a real model.",
+        )])
+        .cycled()
+        .with_chunk_bytes(24),
+    )
 }

@@ -421,6 +421,32 @@ async fn agents_crud_prompts_rbac_and_tenancy() {
             (StatusCode::OK, 1)
         );
         assert!(prompts["next_cursor"].is_string());
+        let (st, diff, _) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/agents/{id}/prompts/diff?from=1&to=2"),
+                Some(&ta),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{diff}");
+        assert_eq!(
+            diff["unified"],
+            "--- v1\n+++ v2\n@@ -1 +1 @@\n-You are a SOC analyst.\n\\ No newline at end of file\n+Be careful.\n\\ No newline at end of file\n"
+        );
+        assert_eq!(
+            diff["changes"][0],
+            json!({"op": "delete", "text": "You are a SOC analyst."})
+        );
+        let (st, _, _) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/agents/{id}/prompts/diff?from=1&to=9"),
+                Some(&ta),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
 
         // Another organisation: 404 everywhere.
         for (m, path, body) in [
@@ -436,6 +462,11 @@ async fn agents_crud_prompts_rbac_and_tenancy() {
                 None,
             ),
             (Method::GET, format!("/v1/agents/{id}/prompts"), None),
+            (
+                Method::GET,
+                format!("/v1/agents/{id}/prompts/diff?from=1&to=2"),
+                None,
+            ),
             (
                 Method::POST,
                 format!("/v1/agents/{id}/prompts"),
@@ -525,6 +556,198 @@ async fn agents_crud_prompts_rbac_and_tenancy() {
         assert_eq!(st, StatusCode::NO_CONTENT);
         srv.cleanup().await;
     }
+}
+
+/// A minimal instance of a request schema of the spec: every required property with a value of its type, so
+/// the body passes parsing and the handler's permission check is what answers.
+fn minimal_instance(spec: &Value, schema: &Value) -> Value {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return minimal_instance(spec, &spec["components"]["schemas"][name]);
+    }
+    if let Some(first) = schema["oneOf"].as_array().and_then(|v| v.first()) {
+        return minimal_instance(spec, first);
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|v| v.first()) {
+        return first.clone();
+    }
+    let ty = match &schema["type"] {
+        Value::Array(types) => types
+            .iter()
+            .find(|t| *t != "null")
+            .cloned()
+            .unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    match (ty.as_str(), schema["format"].as_str()) {
+        (Some("string"), Some("uuid")) => json!(uuid::Uuid::now_v7()),
+        (Some("string"), Some("date-time")) => json!("2030-01-01T00:00:00Z"),
+        (Some("string"), _) => json!("x"),
+        (Some("integer" | "number"), _) => json!(1),
+        (Some("boolean"), _) => json!(true),
+        (Some("array"), _) => json!([]),
+        _ => {
+            let mut out = serde_json::Map::new();
+            for name in schema["required"].as_array().into_iter().flatten() {
+                let name = name.as_str().unwrap();
+                out.insert(
+                    name.to_owned(),
+                    minimal_instance(spec, &schema["properties"][name]),
+                );
+            }
+            Value::Object(out)
+        }
+    }
+}
+
+/// Every operation of the spec, with its path made concrete (random ids, so nothing real is touched), and a
+/// minimal JSON body when it takes one.
+fn spec_operations() -> Vec<(Method, String, String, Option<Value>)> {
+    let (_, spec) = secops_server::routes();
+    let spec = serde_json::to_value(&spec).unwrap();
+    let mut out = Vec::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let concrete = path
+                .replace("{id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{attachment_id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{organization_id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{number}", "1")
+                .replace("{user_id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{tool_call_id}", "call_1");
+            // Required query parameters, with values of their type.
+            let query: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query" && p["required"] == true)
+                .map(|p| {
+                    let v = minimal_instance(&spec, &p["schema"]);
+                    format!(
+                        "{}={}",
+                        p["name"].as_str().unwrap(),
+                        v.as_str().map_or(v.to_string(), str::to_owned)
+                    )
+                })
+                .collect();
+            let concrete = if query.is_empty() {
+                concrete
+            } else {
+                format!("{concrete}?{}", query.join("&"))
+            };
+            let m: Method = method.to_uppercase().parse().unwrap();
+            let body = op["requestBody"]["content"].as_object().map(|content| {
+                match content.get("application/json") {
+                    Some(json_body) => minimal_instance(&spec, &json_body["schema"]),
+                    None => json!({}),
+                }
+            });
+            out.push((m, path.clone(), concrete, body));
+        }
+    }
+    out
+}
+
+/// What a read-only (viewer) key may call. Every route of the spec must be in this list or be refused with 403,
+/// so a new route cannot slip through without a decision here.
+const VIEWER_MAY: &[&str] = &[
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+    "POST /v1/auth/register",
+    "POST /v1/auth/login",
+    "POST /v1/auth/refresh",
+    "POST /v1/auth/logout",
+    "GET /v1/auth/sso/{organization_id}/start",
+    "GET /v1/auth/sso/callback",
+    "GET /v1/me",
+    "GET /v1/agents",
+    "GET /v1/agents/{id}",
+    "GET /v1/agents/{id}/prompts",
+    "GET /v1/agents/{id}/prompts/diff",
+    "GET /v1/runs",
+    "GET /v1/runs/{id}",
+    "GET /v1/runs/{id}/events",
+    "GET /v1/members",
+];
+
+#[tokio::test]
+async fn a_viewer_key_is_refused_every_route_that_needs_more() {
+    let srv = sqlite_server().await;
+    let owner = token(&srv.register("Viewers").await);
+    let (st, key, _) = srv
+        .call(
+            Method::POST,
+            "/v1/api-keys",
+            Some(&owner),
+            Some(json!({"name": "dashboard", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{key}");
+    let viewer = key["secret"].as_str().unwrap().to_owned();
+    let mut refused = 0;
+    for (m, pattern, concrete, body) in spec_operations() {
+        let name = format!("{m} {pattern}");
+        let (st, problem, _) = srv.call(m.clone(), &concrete, Some(&viewer), body).await;
+        if VIEWER_MAY.contains(&name.as_str()) {
+            assert_ne!(st, StatusCode::FORBIDDEN, "{name}: {problem}");
+        } else {
+            assert_eq!(
+                (st, problem["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("forbidden")),
+                "{name} with a viewer key"
+            );
+            refused += 1;
+        }
+    }
+    assert!(refused >= 25, "{refused}");
+    srv.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_route_with_a_body_refuses_bad_bodies_with_a_4xx_problem() {
+    let srv = sqlite_server().await;
+    let t = token(&srv.register("Bodies").await);
+    let mut checked = 0;
+    for (m, pattern, concrete, body) in spec_operations() {
+        if body.is_none() {
+            continue;
+        }
+        let cases: [(Vec<u8>, &str); 5] = [
+            (b"{not json".to_vec(), "application/json"),
+            (
+                br#"{"name": 5, "text": [], "email": 1, "input": 2, "body": 3, "decision": 4, "issuer": 6}"#
+                    .to_vec(),
+                "application/json",
+            ),
+            (br#"{"surprise": true}"#.to_vec(), "application/json"),
+            (
+                format!("{{\"name\": \"{}\"}}", "x".repeat(70_000)).into_bytes(),
+                "application/json",
+            ),
+            (b"name=x".to_vec(), "application/x-www-form-urlencoded"),
+        ];
+        for (body, ctype) in cases {
+            let (st, problem, content_type) =
+                srv.raw(m.clone(), &concrete, Some(&t), Some(body), ctype).await;
+            assert!(
+                st.is_client_error(),
+                "{m} {pattern} ({ctype}) gave {st}: {problem}"
+            );
+            assert_eq!(
+                content_type.as_deref(),
+                Some("application/problem+json"),
+                "{m} {pattern}: {problem}"
+            );
+            assert!(problem["code"].is_string(), "{m} {pattern}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked}");
+    // The session still works: nothing above changed anything.
+    let (st, _, _) = srv.call(Method::GET, "/v1/me", Some(&t), None).await;
+    assert_eq!(st, StatusCode::OK);
+    srv.cleanup().await;
 }
 
 #[tokio::test]
@@ -623,6 +846,26 @@ async fn health_and_the_checked_in_spec() {
     assert_eq!(st, StatusCode::OK);
     let (st, served, _) = srv.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);
+    // Interactive docs with no internet: the page and its assets come from the binary.
+    let (st, page, ctype) = srv.call(Method::GET, "/docs/", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(ctype.unwrap_or_default().starts_with("text/html"));
+    let page = page.as_str().unwrap();
+    assert!(
+        page.contains("swagger-ui") && !page.contains("https://"),
+        "{page}"
+    );
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let (st, body, _) = srv.call(Method::GET, asset, None, None).await;
+        assert_eq!(st, StatusCode::OK, "{asset}");
+        if asset.ends_with("initializer.js") {
+            assert!(body.as_str().unwrap().contains("/openapi.json"), "{body}");
+        }
+    }
     let (st, metrics, _) = srv.call(Method::GET, "/metrics", None, None).await;
     assert_eq!(st, StatusCode::OK);
     let text = metrics.as_str().unwrap();

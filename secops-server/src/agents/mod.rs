@@ -128,6 +128,7 @@ pub struct UpdateAgentRequest {
 
 /// The version to delete or act on.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VersionQuery {
     /// The version you read.
@@ -367,6 +368,85 @@ pub async fn create_prompt(
     Ok((StatusCode::CREATED, Json(prompt.into())))
 }
 
+/// Which two prompt versions to compare.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    /// The older version.
+    pub from: i32,
+    /// The newer version.
+    pub to: i32,
+}
+
+/// One run of lines in a prompt diff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiffChange {
+    /// `equal`, `delete` or `insert`.
+    pub op: &'static str,
+    /// The lines.
+    pub text: String,
+}
+
+/// The difference between two prompt versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptDiff {
+    /// The older version.
+    pub from: i32,
+    /// The newer version.
+    pub to: i32,
+    /// A unified diff (as `diff -u` prints it).
+    pub unified: String,
+    /// The same as a list of changes, for rendering.
+    pub changes: Vec<DiffChange>,
+}
+
+/// Compare two prompt versions line by line.
+#[utoipa::path(get, path = "/v1/agents/{id}/prompts/diff", tag = "agents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Agent id"), DiffQuery),
+    responses((status = 200, body = PromptDiff), (status = 404, body = Problem)))]
+pub async fn diff_prompts(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathParam(id): PathParam<uuid::Uuid>,
+    QueryParams(q): QueryParams<DiffQuery>,
+) -> ApiResult<Json<PromptDiff>> {
+    auth.0.require(Permission::AgentsRead)?;
+    let agent = AgentId::from_uuid(id);
+    let mut tx = state.store.tenant(auth.org()).await?;
+    let old = tx.prompt_version(agent, q.from).await?;
+    let new = tx.prompt_version(agent, q.to).await?;
+    tx.commit().await?;
+    let diff = similar::TextDiff::from_lines(&old.body, &new.body);
+    let unified = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("v{}", q.from), &format!("v{}", q.to))
+        .to_string();
+    let mut changes: Vec<DiffChange> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let op = match change.tag() {
+            similar::ChangeTag::Equal => "equal",
+            similar::ChangeTag::Delete => "delete",
+            similar::ChangeTag::Insert => "insert",
+        };
+        // Consecutive lines of one kind form one change.
+        match changes.last_mut() {
+            Some(last) if last.op == op => last.text.push_str(change.value()),
+            _ => changes.push(DiffChange {
+                op,
+                text: change.value().to_owned(),
+            }),
+        }
+    }
+    Ok(Json(PromptDiff {
+        from: q.from,
+        to: q.to,
+        unified,
+        changes,
+    }))
+}
+
 /// Make a prompt version the active one (an older one too).
 #[utoipa::path(post, path = "/v1/agents/{id}/prompts/{number}/activate", tag = "agents", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Agent id"), ("number" = i32, Path, description = "Version number")),
@@ -393,4 +473,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_agent, update_agent, delete_agent))
         .routes(routes!(list_prompts, create_prompt))
         .routes(routes!(activate_prompt))
+        .routes(routes!(diff_prompts))
 }

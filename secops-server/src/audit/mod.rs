@@ -138,6 +138,7 @@ pub async fn record(State(state): State<AppState>, mut req: Request, next: Next)
 
 /// Audit search parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only this actor (user id).

@@ -163,6 +163,7 @@ pub struct ApiKeyPage {
 
 /// Pagination parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Rows per page (1 to 200, default 50).

@@ -272,13 +272,13 @@ pub async fn send_message(
     headers: HeaderMap,
     Body(req): Body<SendMessageRequest>,
 ) -> ApiResult<Response> {
-    let (message, run_id) = start_turn(&state, &auth, ChatId::from_uuid(id), req).await?;
+    let (message, run_id, live) = start_turn(&state, &auth, ChatId::from_uuid(id), req).await?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream"));
     if wants_stream {
-        return Ok(event_stream(&state, auth.org(), run_id, 0).into_response());
+        return Ok(event_stream(&state, auth.org(), run_id, 0, live).into_response());
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -297,7 +297,11 @@ pub(crate) async fn start_turn(
     auth: &Auth,
     chat_id: ChatId,
     req: SendMessageRequest,
-) -> ApiResult<(secops_store::chats::ChatMessage, secops_core::tenancy::RunId)> {
+) -> ApiResult<(
+    secops_store::chats::ChatMessage,
+    secops_core::tenancy::RunId,
+    Option<crate::runs::Live>,
+)> {
     auth.0.require(Permission::ChatsUse)?;
     auth.0.require(Permission::RunsStart)?;
     if req.text.trim().is_empty() || req.text.len() > 100_000 {
@@ -372,8 +376,8 @@ pub(crate) async fn start_turn(
         .add_chat_message(chat_id, MessageRole::User, content, Some(run.id))
         .await?;
     let run_id = run_state.run_id;
-    queue_new_run(state, tx, runtime, org, run_state, run.version, Some(chat_id)).await?;
-    Ok((message, run_id))
+    let live = queue_new_run(state, tx, runtime, org, run_state, run.version, Some(chat_id)).await?;
+    Ok((message, run_id, live))
 }
 
 /// Leave feedback on a message or a run.

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, PathParam};
-use crate::runs::{ApprovalRequest, RunView, cancel, decide_call, run_feed};
+use crate::runs::{ApprovalRequest, Live, RunView, cancel, decide_call, run_feed};
 use crate::state::AppState;
 
 use super::{SendMessageRequest, start_turn};
@@ -99,8 +99,8 @@ enum FeedItem {
 
 type Feed = BoxStream<'static, (RunId, FeedItem)>;
 
-fn follow(state: &AppState, auth: &Auth, run: RunId, after: i64) -> Feed {
-    run_feed(state, auth.org(), run, after)
+fn follow(state: &AppState, auth: &Auth, run: RunId, after: i64, live: Option<Live>) -> Feed {
+    run_feed(state, auth.org(), run, after, live)
         .map(move |item| {
             (
                 run,
@@ -172,8 +172,8 @@ async fn handle(
         ClientFrame::Message { text, attachment_ids } => {
             let req = SendMessageRequest { text, attachment_ids };
             match start_turn(state, auth, chat, req).await {
-                Ok((message, run)) => {
-                    feeds.push(follow(state, auth, run, 0));
+                Ok((message, run, live)) => {
+                    feeds.push(follow(state, auth, run, 0, live));
                     let reply = json!({"type": "run_started", "run_id": run, "message_id": message.id});
                     audit(state, auth, origin, "WS message", Some(run), &Ok(())).await;
                     return reply;
@@ -222,7 +222,7 @@ async fn handle(
             };
             return match check.await {
                 Ok(()) => {
-                    feeds.push(follow(state, auth, run, after.max(0)));
+                    feeds.push(follow(state, auth, run, after.max(0), None));
                     json!({"type": "ack", "action": "follow", "run_id": run})
                 }
                 Err(e) => error_frame(&e),

@@ -96,6 +96,7 @@ pub struct RunPage {
 
 /// Run list filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// Only this agent.
@@ -172,7 +173,8 @@ pub async fn start_run(
             },
         )
         .await?;
-    queue_new_run(&state, tx, runtime, org, run_state, run.version, None).await?;
+    // Followers subscribe through the events route.
+    drop(queue_new_run(&state, tx, runtime, org, run_state, run.version, None).await?);
     Ok((StatusCode::ACCEPTED, Json(run.into())))
 }
 
@@ -186,20 +188,26 @@ pub(crate) async fn queue_new_run(
     run_state: RunState,
     version: i64,
     chat: Option<secops_core::tenancy::ChatId>,
-) -> ApiResult<()> {
+) -> ApiResult<Option<Live>> {
     tx.set_initial_run_state(&run_state).await?;
     let holder = state.worker.holder();
     tx.enqueue_run(run_state.run_id, holder, worker::LEASE).await?;
     tx.commit().await?;
     if holder.is_some() {
-        state
+        let live = state
             .worker
             .start(state.clone(), runtime, org, run_state, version, chat);
+        Ok(Some(Live(live)))
     } else {
         state.worker.wake();
+        Ok(None)
     }
-    Ok(())
 }
+
+/// A subscription to a run this process started, taken before it started: a stream built on it needs no read of
+/// the store.
+#[derive(Debug)]
+pub(crate) struct Live(tokio::sync::broadcast::Receiver<worker::LiveEvent>);
 
 /// List runs.
 #[utoipa::path(get, path = "/v1/runs", tag = "runs", security(("bearer" = [])), params(RunQuery),
@@ -272,7 +280,7 @@ pub async fn run_events(
             .map_err(|_| ApiError::bad_request("Last-Event-ID must be a sequence number"))?,
         None => 0,
     };
-    Ok(event_stream(&state, org, run_id, after))
+    Ok(event_stream(&state, org, run_id, after, None))
 }
 
 /// The events of a run after `after`, as server-sent events, until the run has ended and all were sent.
@@ -281,9 +289,10 @@ pub(crate) fn event_stream(
     org: secops_core::tenancy::OrgId,
     run_id: RunId,
     after: i64,
+    live: Option<Live>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     use futures::StreamExt;
-    let stream = run_feed(state, org, run_id, after).map(|item| {
+    let stream = run_feed(state, org, run_id, after, live).map(|item| {
         Ok(match item {
             Ok(e) => Event::default()
                 .id(e.seq.to_string())
@@ -297,79 +306,105 @@ pub(crate) fn event_stream(
 
 /// The stored events of a run after `after`, in order, until the run has ended and all were delivered; an
 /// error ends the feed. Shared by the SSE and WebSocket transports.
+///
+/// While this process drives the run, the feed takes its events from the worker as each batch is committed;
+/// otherwise it reads the store, woken by `NOTIFY` (PostgreSQL) or by polling. `live`, when the caller started
+/// the run, was taken before the run began, so the feed never reads the store at all.
 pub(crate) fn run_feed(
     state: &AppState,
     org: secops_core::tenancy::OrgId,
     run_id: RunId,
     mut after: i64,
+    live: Option<Live>,
 ) -> impl Stream<Item = Result<secops_store::runs::StoredRunEvent, secops_store::StoreError>> + use<> {
+    use tokio::sync::broadcast::error::RecvError;
     let store = state.store.clone();
     let worker = std::sync::Arc::clone(&state.worker);
     let mut remote = worker.remote_events();
-    // Runs driven elsewhere wake the feed through NOTIFY on PostgreSQL; polling is the safety net (and the
-    // only way on SQLite).
     let poll = match store.dialect() {
         secops_store::Dialect::Postgres => Duration::from_millis(1000),
         secops_store::Dialect::Sqlite => Duration::from_millis(100),
     };
     async_stream::stream! {
+        let mut live = live.map(|l| l.0);
+        // Without a subscription from before the run started, the store has to be read first.
+        let mut read_store = live.is_none();
         loop {
-            // Registered before reading, so events stored while we read still wake us.
-            let local = worker.watch(run_id);
-            let mut stored_here = local.as_deref().map(|n| Box::pin(n.notified()));
-            if let Some(n) = stored_here.as_mut() {
-                n.as_mut().enable();
+            if live.is_none() {
+                // Subscribed before reading, so nothing stored in between is missed (repeats are skipped).
+                live = worker.subscribe(run_id);
             }
-            let batch = async {
-                let mut tx = store.tenant(org).await?;
-                // Status first: a run's events are stored before its final status, so if it had ended by
-                // now, the events read next are all of them (on PostgreSQL each statement sees its own
-                // snapshot; the other order could miss events stored between the two reads).
-                let run = tx.run(run_id).await?;
-                let events = tx.run_events(run_id, after, 500).await?;
-                tx.commit().await?;
-                Ok::<_, secops_store::StoreError>((events, run.status))
-            };
-            let (events, status) = match batch.await {
-                Ok(b) => b,
-                Err(e) => {
-                    yield Err(e);
+            if read_store {
+                let batch = async {
+                    let mut tx = store.tenant(org).await?;
+                    // Status first: a run's events are stored before its final status, so if it had ended by
+                    // now, the events read next are all of them (on PostgreSQL each statement sees its own
+                    // snapshot; the other order could miss events stored between the two reads).
+                    let run = tx.run(run_id).await?;
+                    let events = tx.run_events(run_id, after, 500).await?;
+                    tx.commit().await?;
+                    Ok::<_, secops_store::StoreError>((events, run.status))
+                };
+                let (events, status) = match batch.await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        yield Err(e);
+                        break;
+                    }
+                };
+                let drained = events.is_empty();
+                for e in events {
+                    after = e.seq;
+                    yield Ok(e);
+                }
+                if !drained {
+                    continue;
+                }
+                if !worker::is_live(&status) {
                     break;
                 }
-            };
-            let drained = events.is_empty();
-            for e in events {
-                after = e.seq;
-                yield Ok(e);
             }
-            if drained && !worker::is_live(&status) {
-                break;
-            }
-            if drained {
-                let here = async {
-                    match stored_here {
-                        Some(n) => n.await,
-                        None => std::future::pending().await,
-                    }
-                };
-                let elsewhere = async {
-                    loop {
-                        match remote.recv().await {
-                            Ok(id) if id == run_id => break,
-                            Ok(_) => {}
-                            // Missed some: read the store.
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                                std::future::pending::<()>().await;
+            read_store = true;
+            if let Some(mut rx) = live.take() {
+                let mut ended = false;
+                loop {
+                    match rx.recv().await {
+                        Ok(worker::LiveEvent::Stored(batch)) => {
+                            for e in batch.iter() {
+                                if e.seq > after {
+                                    after = e.seq;
+                                    yield Ok(e.clone());
+                                }
                             }
                         }
+                        Ok(worker::LiveEvent::Stopped { ended: true }) => {
+                            ended = true;
+                            break;
+                        }
+                        // Paused for approval, fell behind, or the worker stopped: back to the store.
+                        Ok(worker::LiveEvent::Stopped { ended: false }) | Err(RecvError::Lagged(_) | RecvError::Closed) => break,
                     }
-                };
-                tokio::select! {
-                    () = here => {}
-                    () = elsewhere => {}
-                    () = tokio::time::sleep(poll) => {}
                 }
+                if ended {
+                    break;
+                }
+                continue;
+            }
+            // Driven elsewhere (or paused): wait for a change.
+            let elsewhere = async {
+                loop {
+                    match remote.recv().await {
+                        Ok(id) if id == run_id => break,
+                        Ok(_) => {}
+                        // Missed some: read the store.
+                        Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => std::future::pending::<()>().await,
+                    }
+                }
+            };
+            tokio::select! {
+                () = elsewhere => {}
+                () = tokio::time::sleep(poll) => {}
             }
         }
     }
@@ -499,9 +534,12 @@ pub(crate) async fn decide_call(
         .and_then(|s| s.parse::<uuid::Uuid>().ok())
         .map(secops_core::tenancy::ChatId::from_uuid);
     if holder.is_some() {
-        state
-            .worker
-            .start(state.clone(), runtime, org, stored, saved.version, chat);
+        // Streams following the run re-subscribe when they next look.
+        drop(
+            state
+                .worker
+                .start(state.clone(), runtime, org, stored, saved.version, chat),
+        );
     } else {
         state.worker.wake();
     }

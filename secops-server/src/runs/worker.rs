@@ -14,7 +14,7 @@ use std::time::Duration;
 use secops_core::run::{Agent, AgentConfig, RunEvent, RunState, RunStatus};
 use secops_core::tenancy::{ChatId, OrgId, RunId};
 use secops_store::queue::{Change, ChangeListener, ClaimedRun};
-use secops_store::runs::RunTrigger;
+use secops_store::runs::{RunTrigger, StoredRunEvent};
 use secops_store::{Store, StoreResult};
 use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinSet;
@@ -32,7 +32,21 @@ const RENEW_EVERY: Duration = Duration::from_secs(3);
 
 struct Live {
     cancel: CancellationToken,
-    stored: Arc<Notify>,
+    events: broadcast::Sender<LiveEvent>,
+}
+
+/// What a run driven in this process tells the streams following it, after each commit, so they need not read
+/// the store back.
+#[derive(Debug, Clone)]
+pub(crate) enum LiveEvent {
+    /// These events were stored.
+    Stored(Arc<[StoredRunEvent]>),
+    /// The run stopped in this process with its state saved: `ended` if it finished for good (otherwise it
+    /// paused for approval).
+    Stopped {
+        /// Whether the run ended (finished, failed or cancelled).
+        ended: bool,
+    },
 }
 
 /// Runs in flight in this process, and the wake-ups of streams and of the claim loop.
@@ -109,9 +123,9 @@ impl Worker {
             .is_some()
     }
 
-    /// Wakes when a run driven by this process stores new events, so streams in this process need not poll.
-    pub fn watch(&self, run: RunId) -> Option<Arc<Notify>> {
-        lock(&self.running).get(&run).map(|live| Arc::clone(&live.stored))
+    /// Follows a run driven by this process: every batch of its events once stored, then how it stopped.
+    pub(crate) fn subscribe(&self, run: RunId) -> Option<broadcast::Receiver<LiveEvent>> {
+        lock(&self.running).get(&run).map(|live| live.events.subscribe())
     }
 
     /// Runs whose events another process stored (PostgreSQL `NOTIFY`, while [`run`](Self::run) is going).
@@ -126,8 +140,9 @@ impl Worker {
     }
 
     /// Drives `state` (a stored run at `version`, held by this worker in the queue) on a task the worker owns;
-    /// with `chat`, the answer is added to that chat.
-    pub fn start(
+    /// with `chat`, the answer is added to that chat. Returns a subscription to the run's events, taken before
+    /// it starts, so the caller can stream all of them without reading the store.
+    pub(crate) fn start(
         self: &Arc<Self>,
         app: AppState,
         agent: Agent,
@@ -135,15 +150,15 @@ impl Worker {
         state: RunState,
         version: i64,
         chat: Option<ChatId>,
-    ) {
+    ) -> broadcast::Receiver<LiveEvent> {
         let cancel = CancellationToken::new();
-        let stored = Arc::new(Notify::new());
+        let (events, subscription) = broadcast::channel(256);
         let run_id = state.run_id;
         lock(&self.running).insert(
             run_id,
             Live {
                 cancel: cancel.clone(),
-                stored: Arc::clone(&stored),
+                events: events.clone(),
             },
         );
         let worker = Arc::clone(self);
@@ -157,11 +172,12 @@ impl Worker {
                 cancel,
                 chat,
             };
-            if let Err(e) = drive(job, &stored).await {
+            if let Err(e) = drive(job, &events).await {
                 tracing::error!(run = %run_id, error = %e.detail, "run failed to persist");
             }
+            // Dropping the last sender tells followers that did not see `Stopped` to read the store.
             lock(&worker.running).remove(&run_id);
-            stored.notify_waiters();
+            drop(events);
             // Room for another run.
             worker.queued.notify_one();
         };
@@ -169,6 +185,7 @@ impl Worker {
         // Reap finished runs so the set holds only what is in flight.
         while tasks.try_join_next().is_some() {}
         tasks.spawn(task);
+        subscription
     }
 
     /// The background part of a process: on PostgreSQL, listens for changes made by other processes (to wake
@@ -293,7 +310,8 @@ impl Worker {
             .and_then(|s| s.parse::<uuid::Uuid>().ok())
             .map(ChatId::from_uuid);
         let runtime = runtime_agent(app, agent.config, prompt, &agent.tools)?;
-        self.start(app.clone(), runtime, c.org, state, run.version, chat);
+        // Streams in this process subscribe themselves.
+        drop(self.start(app.clone(), runtime, c.org, state, run.version, chat));
         Ok(())
     }
 
@@ -352,7 +370,7 @@ struct Job {
     chat: Option<ChatId>,
 }
 
-async fn drive(job: Job, stored: &Notify) -> Result<(), ApiError> {
+async fn drive(job: Job, live: &broadcast::Sender<LiveEvent>) -> Result<(), ApiError> {
     let Job {
         store,
         agent,
@@ -379,8 +397,12 @@ async fn drive(job: Job, stored: &Notify) -> Result<(), ApiError> {
             }
             t.append_run_events(run_id, &batch).await?;
             t.commit().await?;
+            if live.receiver_count() > 0 {
+                let stored: Arc<[StoredRunEvent]> = batch.iter().map(|e| as_stored(e, now())).collect();
+                // A follower that is gone is fine.
+                let _ = live.send(LiveEvent::Stored(stored));
+            }
             batch.clear();
-            stored.notify_waiters();
         }
         Ok::<(), ApiError>(())
     };
@@ -396,7 +418,9 @@ async fn drive(job: Job, stored: &Notify) -> Result<(), ApiError> {
             .await?;
     }
     t.commit().await?;
-    stored.notify_waiters();
+    let _ = live.send(LiveEvent::Stopped {
+        ended: state.status.is_terminal(),
+    });
     tracing::info!(run = %run_id, status = ?status, "run stopped");
     let name = serde_json::to_value(status)
         .ok()
@@ -404,6 +428,27 @@ async fn drive(job: Job, stored: &Notify) -> Result<(), ApiError> {
         .unwrap_or_default();
     crate::telemetry::run_stopped(&name, &state.counters.usage, state.counters.cost_usd);
     Ok(())
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// An event as the store returns it, for followers in this process (the same JSON the store keeps).
+fn as_stored(e: &RunEvent, at: chrono::DateTime<chrono::Utc>) -> StoredRunEvent {
+    let payload = serde_json::to_value(e).unwrap_or_default();
+    let kind = payload
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("unknown")
+        .to_owned();
+    StoredRunEvent {
+        run_id: e.run_id,
+        seq: i64::try_from(e.seq).unwrap_or(i64::MAX),
+        kind,
+        payload,
+        created_at: at,
+    }
 }
 
 /// Builds the runtime agent for a stored agent: its configuration with the active prompt, and the tools of the

@@ -134,6 +134,7 @@ impl SsoConfigView {
 
 /// Parameters of the start route.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StartQuery {
     /// Where the provider should send the browser back: by default this server's callback route; otherwise a
@@ -144,6 +145,7 @@ pub struct StartQuery {
 /// What the provider sends back. Unknown parameters are allowed: providers add their own (`session_state`,
 /// `iss`, ...).
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     /// The `state` of the login.
     pub state: String,
