@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for Auth {
         }
         let (user, org, role) = jwt::verify(&state.config.secrets.jwt, token)?;
         // The role in the token may be stale; the membership is the truth (removed members lose access at once).
-        let mut tx = state.store.tenant(org).await?;
+        let mut tx = state.store.tenant_read(org).await?;
         let membership = tx.member(user).await.map_err(|_| ApiError::unauthorized())?;
         tx.commit().await?;
         let _ = role;

@@ -225,6 +225,19 @@ impl Store {
         Ok(TenantTx { inner, org })
     }
 
+    /// Like [`tenant`](Self::tenant), for transactions that only read. On SQLite it does not take the write
+    /// lock up front, so reads proceed while another connection writes (a write inside it may then fail as
+    /// busy: use [`tenant`](Self::tenant) for anything that writes). On PostgreSQL it is the same as `tenant`.
+    pub async fn tenant_read(&self, org: OrgId) -> StoreResult<TenantTx> {
+        match &self.pool {
+            Pool::Sqlite(pool) => Ok(TenantTx {
+                inner: Inner::Sqlite(pool.begin().await?),
+                org,
+            }),
+            Pool::Postgres(_) => self.tenant(org).await,
+        }
+    }
+
     /// The narrow system path for look-ups that come before an organisation is known. Each method sets
     /// only the one key it looks up, so row-level security shows only matching rows.
     #[must_use]

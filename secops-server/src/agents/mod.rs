@@ -199,7 +199,7 @@ pub async fn list_agents(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<AgentPage>> {
     auth.0.require(Permission::AgentsRead)?;
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let page = tx.agents(&q.into()).await?;
     tx.commit().await?;
     Ok(Json(AgentPage {
@@ -271,7 +271,7 @@ pub async fn get_agent(
     PathParam(id): PathParam<uuid::Uuid>,
 ) -> ApiResult<Json<AgentView>> {
     auth.0.require(Permission::AgentsRead)?;
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let agent = tx.agent(AgentId::from_uuid(id)).await?;
     tx.commit().await?;
     Ok(Json(agent.into()))
@@ -332,7 +332,7 @@ pub async fn list_prompts(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<PromptPage>> {
     auth.0.require(Permission::AgentsRead)?;
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let agent = AgentId::from_uuid(id);
     tx.agent(agent).await?;
     let page = tx.prompt_versions(agent, &q.into()).await?;
@@ -413,7 +413,7 @@ pub async fn diff_prompts(
 ) -> ApiResult<Json<PromptDiff>> {
     auth.0.require(Permission::AgentsRead)?;
     let agent = AgentId::from_uuid(id);
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let old = tx.prompt_version(agent, q.from).await?;
     let new = tx.prompt_version(agent, q.to).await?;
     tx.commit().await?;

@@ -211,7 +211,7 @@ pub async fn list(
         limit: q.limit.unwrap_or(0),
         cursor: q.cursor.clone(),
     };
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let result = tx.audit_events(&q.filter(), &page).await?;
     tx.commit().await?;
     Ok(Json(AuditPage {
@@ -230,7 +230,7 @@ pub async fn export(
 ) -> ApiResult<Response> {
     auth.0.require(Permission::AuditRead)?;
     let mut out = Vec::new();
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     tx.export_audit_ndjson(&q.filter(), &mut out).await?;
     tx.commit().await?;
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
@@ -241,7 +241,7 @@ pub async fn export(
     responses((status = 200, body = Verification), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Verification>> {
     auth.0.require(Permission::AuditRead)?;
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let v = tx.verify_audit_chain().await?;
     tx.commit().await?;
     Ok(Json(Verification {

@@ -184,7 +184,7 @@ pub async fn list_chats(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<ChatPage>> {
     auth.0.require(Permission::ChatsUse)?;
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let page = tx.chats(&q.into()).await?;
     tx.commit().await?;
     Ok(Json(ChatPage {
@@ -202,7 +202,7 @@ pub async fn get_chat(
     PathParam(id): PathParam<uuid::Uuid>,
 ) -> ApiResult<Json<ChatView>> {
     auth.0.require(Permission::ChatsUse)?;
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let chat = tx.chat(ChatId::from_uuid(id)).await?;
     tx.commit().await?;
     Ok(Json(chat.into()))
@@ -252,7 +252,7 @@ pub async fn list_messages(
 ) -> ApiResult<Json<MessageList>> {
     auth.0.require(Permission::ChatsUse)?;
     let chat = ChatId::from_uuid(id);
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     tx.chat(chat).await?;
     let items = tx.chat_messages(chat, None, 500).await?;
     tx.commit().await?;

@@ -225,7 +225,7 @@ pub async fn list_runs(
         since: q.since,
         until: q.until,
     };
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let page = tx
         .runs(
             &filter,
@@ -251,7 +251,7 @@ pub async fn get_run(
     PathParam(id): PathParam<uuid::Uuid>,
 ) -> ApiResult<Json<RunView>> {
     auth.0.require(Permission::RunsRead)?;
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let run = tx.run(RunId::from_uuid(id)).await?;
     tx.commit().await?;
     Ok(Json(run.into()))
@@ -270,7 +270,7 @@ pub async fn run_events(
     auth.0.require(Permission::RunsRead)?;
     let run_id = RunId::from_uuid(id);
     let org = auth.org();
-    let mut tx = state.store.tenant(org).await?;
+    let mut tx = state.store.tenant_read(org).await?;
     tx.run(run_id).await?;
     tx.commit().await?;
     let after: i64 = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
@@ -336,7 +336,7 @@ pub(crate) fn run_feed(
             }
             if read_store {
                 let batch = async {
-                    let mut tx = store.tenant(org).await?;
+                    let mut tx = store.tenant_read(org).await?;
                     // Status first: a run's events are stored before its final status, so if it had ended by
                     // now, the events read next are all of them (on PostgreSQL each statement sees its own
                     // snapshot; the other order could miss events stored between the two reads).

@@ -162,9 +162,10 @@ impl Worker {
             },
         );
         let worker = Arc::clone(self);
+        let store = app.store.clone();
         let task = async move {
             let job = Job {
-                store: app.store.clone(),
+                store: store.clone(),
                 agent,
                 org,
                 state,
@@ -174,6 +175,21 @@ impl Worker {
             };
             if let Err(e) = drive(job, &events).await {
                 tracing::error!(run = %run_id, error = %e.detail, "run failed to persist");
+                // Do not leave it looking alive under a lease this process keeps renewing: end it as failed,
+                // or, if even that cannot be stored, hand it back to the queue to be resumed elsewhere.
+                let claimed = ClaimedRun { org, run: run_id };
+                if let Err(e2) = fail_run(
+                    &store,
+                    claimed,
+                    &format!("the run could not be stored: {}", e.detail),
+                )
+                .await
+                {
+                    tracing::error!(run = %run_id, error = %e2, "cannot mark the run failed; releasing it");
+                    if let Err(e3) = store.system().release_runs(&worker.id, &[run_id]).await {
+                        tracing::error!(run = %run_id, error = %e3, "cannot release the run; it resumes when its lease lapses");
+                    }
+                }
             }
             // Dropping the last sender tells followers that did not see `Stopped` to read the store.
             lock(&worker.running).remove(&run_id);
