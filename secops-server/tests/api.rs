@@ -960,6 +960,10 @@ async fn mutating_calls_and_logins_land_in_the_audit_log() {
             .find(|e| e["action"] == "POST /v1/agents" && e["outcome"] == "success")
             .unwrap();
         assert_eq!(created["resource_kind"], "agents");
+        assert_eq!(
+            created["resource_id"], agent["id"],
+            "a create records the new resource's id"
+        );
         assert!(created["user_agent"].is_null() || created["user_agent"].is_string());
         let (st, denied, _) = srv
             .call(Method::GET, "/v1/audit-events?outcome=denied", Some(&t), None)

@@ -42,6 +42,36 @@ impl AuditSlot {
     }
 }
 
+/// The `id` (or `run_id`) of a small JSON answer, and the answer rebuilt for the client. Streams and large
+/// bodies pass through untouched.
+async fn created_id(response: Response) -> (Option<String>, Response) {
+    const LIMIT: u64 = 256 * 1024;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let small = axum::body::HttpBody::size_hint(response.body())
+        .upper()
+        .is_some_and(|n| n <= LIMIT);
+    if !is_json || !small {
+        return (None, response);
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::try_from(LIMIT).unwrap_or(usize::MAX)).await else {
+        return (None, Response::from_parts(parts, axum::body::Body::empty()));
+    };
+    let id = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| {
+            ["id", "run_id"]
+                .iter()
+                .find_map(|k| v.get(k).and_then(|i| i.as_str()).map(str::to_owned))
+                .or_else(|| v.pointer("/key/id").and_then(|i| i.as_str()).map(str::to_owned))
+        });
+    (id, Response::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
 /// How the audit log names the kind of a principal.
 pub(crate) fn actor_kind(principal: &Principal) -> &'static str {
     match principal.kind {
@@ -108,11 +138,18 @@ pub async fn record(State(state): State<AppState>, mut req: Request, next: Next)
         .next()
         .unwrap_or("unknown")
         .to_owned();
-    let resource_id = route
+    let mut resource_id = route
         .split('/')
         .zip(path.split('/'))
         .find(|(pattern, _)| pattern.starts_with('{'))
         .map(|(_, value)| value.to_owned());
+    // A create names its new resource only in its answer: take the id from there.
+    let mut response = response;
+    if resource_id.is_none() && status.is_success() {
+        let (id, rebuilt) = created_id(response).await;
+        resource_id = id;
+        response = rebuilt;
+    }
     let event = NewAuditEvent {
         actor_kind: actor_kind(&principal).into(),
         actor_id: principal.user_id.map(|u| *u.as_uuid()),
