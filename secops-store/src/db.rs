@@ -1,6 +1,5 @@
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use secops_core::tenancy::{OrgId, UserId};
@@ -55,10 +54,6 @@ impl Default for ConnectOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
-    /// SQLite has one writer at a time. Queueing writers here, in arrival order, instead of in SQLite's busy
-    /// handler (which sleeps and retries) keeps throughput steady under load rather than collapsing into
-    /// retries, and a waiting writer holds no connection.
-    write_gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Store {
@@ -85,7 +80,6 @@ impl Store {
                 .await?;
             Ok(Self {
                 pool: Pool::Sqlite(pool),
-                write_gate: Some(Arc::new(tokio::sync::Semaphore::new(1))),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)
@@ -97,7 +91,6 @@ impl Store {
                 .await?;
             let store = Self {
                 pool: Pool::Postgres(pool),
-                write_gate: None,
             };
             if options.require_restricted_role {
                 store.check_restricted_role().await?;
@@ -218,15 +211,6 @@ impl Store {
     /// A transaction scoped to `org`: every statement in it sees and writes only that organisation's rows
     /// (PostgreSQL: `app.org_id` for row-level security; SQLite: every query filters on it).
     pub async fn tenant(&self, org: OrgId) -> StoreResult<TenantTx> {
-        let permit = match &self.write_gate {
-            Some(gate) => Some(
-                Arc::clone(gate)
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| StoreError::Database("the store is closed".into()))?,
-            ),
-            None => None,
-        };
         let inner = match &self.pool {
             Pool::Sqlite(pool) => Inner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => {
@@ -238,11 +222,7 @@ impl Store {
                 Inner::Postgres(tx)
             }
         };
-        Ok(TenantTx {
-            inner,
-            org,
-            _write_permit: permit,
-        })
+        Ok(TenantTx { inner, org })
     }
 
     /// Like [`tenant`](Self::tenant), for transactions that only read. On SQLite it does not take the write
@@ -253,7 +233,6 @@ impl Store {
             Pool::Sqlite(pool) => Ok(TenantTx {
                 inner: Inner::Sqlite(pool.begin().await?),
                 org,
-                _write_permit: None,
             }),
             Pool::Postgres(_) => self.tenant(org).await,
         }
@@ -276,8 +255,6 @@ pub(crate) enum Inner {
 pub struct TenantTx {
     pub(crate) inner: Inner,
     pub(crate) org: OrgId,
-    /// SQLite: this transaction's turn as the writer, given back when it ends.
-    _write_permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl std::fmt::Debug for TenantTx {
@@ -406,7 +383,6 @@ impl SystemPath<'_> {
         Ok(TenantTx {
             inner,
             org: OrgId::from_uuid(uuid::Uuid::nil()),
-            _write_permit: None,
         })
     }
 
