@@ -7,15 +7,13 @@ use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use secops_server::config::Config;
 use secops_server::state::AppState;
-use secops_store::testing::FreshPostgres;
-use secops_store::{ConnectOptions, Store};
+
+mod support;
 
 struct Server {
     app: Router,
-    dir: std::path::PathBuf,
-    pg: Option<FreshPostgres>,
+    backend: support::Backend,
     name: &'static str,
 }
 
@@ -40,33 +38,12 @@ async fn backends(
 ) -> Vec<Server> {
     let mut out = Vec::new();
     for &postgres in which {
-        let dir = std::env::temp_dir().join(format!("secops-api-{}", uuid::Uuid::now_v7().simple()));
-        let d = dir.display().to_string();
-        let config = Config::load_from(None, |name| match name {
-            "SECOPS_DATA_DIR" => Some(d.clone()),
-            "SECOPS_MAX_BODY_BYTES" => Some("65536".into()),
-            _ => None,
-        })
-        .unwrap();
-        let (store, pg) = if postgres {
-            let admin = std::env::var("SECOPS_TEST_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let pg = FreshPostgres::create(&admin)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL is required: {e}"));
-            (pg.app.clone(), Some(pg))
-        } else {
-            let store = Store::connect(&config.database_url, ConnectOptions::default())
-                .await
-                .unwrap();
-            store.migrate().await.unwrap();
-            (store, None)
-        };
+        let (backend, config) =
+            support::backend(postgres, &[("SECOPS_MAX_BODY_BYTES", "65536".into())]).await;
         out.push(Server {
-            app: secops_server::app(AppState::new(store, config, provider.clone())),
-            dir,
-            pg,
-            name: if postgres { "postgres" } else { "sqlite" },
+            app: secops_server::app(AppState::new(backend.store.clone(), config, provider.clone())),
+            name: backend.name,
+            backend,
         });
     }
     out
@@ -103,20 +80,11 @@ impl Server {
                 .unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let ctype = res
-            .headers()
+        let (status, headers, json) = support::send(&self.app, req).await;
+        let ctype = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
         (status, json, ctype)
     }
 
@@ -137,10 +105,7 @@ impl Server {
     }
 
     async fn cleanup(self) {
-        if let Some(pg) = self.pg {
-            pg.drop_all().await.unwrap();
-        }
-        let _ = std::fs::remove_dir_all(self.dir);
+        self.backend.cleanup().await;
     }
 }
 

@@ -19,11 +19,9 @@ use openidconnect::url::Url;
 use openidconnect::{JsonWebKeyId, PrivateSigningKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
+mod support;
 
-use secops_server::config::Config;
 use secops_server::state::AppState;
-use secops_store::testing::FreshPostgres;
 use secops_store::{ConnectOptions, Store};
 
 /// Test-only RSA keys (generated for these tests, never used anywhere else): the provider signs with the first;
@@ -260,41 +258,21 @@ fn now() -> i64 {
 
 struct Server {
     app: Router,
-    dir: std::path::PathBuf,
-    pg: Option<FreshPostgres>,
+    backend: support::Backend,
     name: &'static str,
 }
 
 async fn server(postgres: bool, insecure: bool) -> Server {
-    let dir = std::env::temp_dir().join(format!("secops-oidc-{}", uuid::Uuid::now_v7().simple()));
-    let d = dir.display().to_string();
-    let config = Config::load_from(None, |name| match name {
-        "SECOPS_DATA_DIR" => Some(d.clone()),
-        "SECOPS_PUBLIC_URL" => Some(PUBLIC_URL.into()),
-        "SECOPS_CORS_ORIGINS" => Some(FRONT_END.into()),
-        "SECOPS_SSO_ALLOW_INSECURE_ISSUERS" => Some(insecure.to_string()),
-        _ => None,
-    })
-    .unwrap();
-    let (store, pg) = if postgres {
-        let admin = std::env::var("SECOPS_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let pg = FreshPostgres::create(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL is required: {e}"));
-        (pg.app.clone(), Some(pg))
-    } else {
-        let store = Store::connect(&config.database_url, ConnectOptions::default())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        (store, None)
-    };
+    let env = [
+        ("SECOPS_PUBLIC_URL", PUBLIC_URL.to_owned()),
+        ("SECOPS_CORS_ORIGINS", FRONT_END.to_owned()),
+        ("SECOPS_SSO_ALLOW_INSECURE_ISSUERS", insecure.to_string()),
+    ];
+    let (backend, config) = support::backend(postgres, &env).await;
     Server {
-        app: secops_server::app(AppState::new(store, config, None)),
-        dir,
-        pg,
-        name: if postgres { "postgres" } else { "sqlite" },
+        app: secops_server::app(AppState::new(backend.store.clone(), config, None)),
+        name: backend.name,
+        backend,
     }
 }
 
@@ -314,17 +292,7 @@ struct Started {
 
 impl Server {
     async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        (status, headers, json)
+        support::send(&self.app, req).await
     }
 
     async fn call(
@@ -406,10 +374,7 @@ impl Server {
     }
 
     async fn cleanup(self) {
-        if let Some(pg) = self.pg {
-            pg.drop_all().await.unwrap();
-        }
-        let _ = std::fs::remove_dir_all(self.dir);
+        self.backend.cleanup().await;
     }
 }
 
@@ -721,11 +686,15 @@ async fn every_bad_token_or_state_is_a_plain_401() {
         assert_plain_401("replayed state", st, &body);
 
         let started = srv.start(&org, None).await;
-        let raw = srv.pg.as_ref().map_or_else(|| None, |pg| Some(pg.owner.clone()));
+        let raw = srv
+            .backend
+            .pg
+            .as_ref()
+            .map_or_else(|| None, |pg| Some(pg.owner.clone()));
         let raw = match raw {
             Some(owner) => owner,
             None => Store::connect(
-                &format!("sqlite://{}/secops.db", srv.dir.display()),
+                &format!("sqlite://{}/secops.db", srv.backend.dir.display()),
                 ConnectOptions::default(),
             )
             .await
@@ -738,7 +707,7 @@ async fn every_bad_token_or_state_is_a_plain_401() {
         .await
         .unwrap();
         assert_eq!(changed, 1);
-        if srv.pg.is_none() {
+        if srv.backend.pg.is_none() {
             raw.close().await;
         }
         let code = grant(

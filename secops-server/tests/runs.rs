@@ -14,16 +14,15 @@ use axum::http::{Method, Request, StatusCode, header};
 use futures::{SinkExt, StreamExt};
 use secops_core::model::{ModelProvider, ScriptedProvider, ScriptedTurn};
 use secops_core::tool::{RiskLevel, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput, ToolRegistry};
-use secops_server::config::Config;
 use secops_server::state::AppState;
-use secops_store::testing::FreshPostgres;
-use secops_store::{ConnectOptions, Store};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+mod support;
 
 /// A high-risk tool: isolating a host needs a person's approval.
 struct IsolateHost {
@@ -115,8 +114,7 @@ struct Deployment {
     addr: SocketAddr,
     tasks: JoinSet<()>,
     stop: CancellationToken,
-    dir: std::path::PathBuf,
-    pg: Option<FreshPostgres>,
+    backend: support::Backend,
     name: String,
     probes: Probes,
 }
@@ -129,44 +127,22 @@ async fn deploy(
     provider: Arc<dyn ModelProvider>,
     extra_env: &[(&str, &str)],
 ) -> Deployment {
-    let dir = std::env::temp_dir().join(format!("secops-runs-{}", uuid::Uuid::now_v7().simple()));
-    let d = dir.display().to_string();
-    let config = |run_worker: bool| {
-        let d = d.clone();
-        let extra: Vec<(String, String)> = extra_env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load_from(None, move |name| match name {
-            "SECOPS_DATA_DIR" => Some(d.clone()),
-            "SECOPS_RUN_WORKER" => Some(run_worker.to_string()),
-            other => extra.iter().find(|(k, _)| k == other).map(|(_, v)| v.clone()),
-        })
-        .unwrap()
+    let env = |run_worker: bool| {
+        let mut env: Vec<(&str, String)> = extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        env.push(("SECOPS_RUN_WORKER", run_worker.to_string()));
+        env
     };
-    let api_config = config(!split);
-    let (store, pg) = if postgres {
-        let admin = std::env::var("SECOPS_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let pg = FreshPostgres::create(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL is required: {e}"));
-        (pg.app.clone(), Some(pg))
-    } else {
-        let store = Store::connect(&api_config.database_url, ConnectOptions::default())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        (store, None)
-    };
+    let (backend, api_config) = support::backend(postgres, &env(!split)).await;
     let probes = Probes::default();
     let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();
+    let store = backend.store.clone();
     let api =
         AppState::new(store.clone(), api_config, Some(Arc::clone(&provider))).with_tools(probes.registry());
     tasks.spawn(Arc::clone(&api.worker).run(api.clone(), stop.clone()));
     if split {
-        let worker = AppState::new(store, config(true), Some(provider)).with_tools(probes.registry());
+        let worker_config = support::config(&backend.dir, &env(true));
+        let worker = AppState::new(store, worker_config, Some(provider)).with_tools(probes.registry());
         tasks.spawn(Arc::clone(&worker.worker).run(worker, stop.clone()));
     }
     let app = secops_server::app(api);
@@ -185,13 +161,8 @@ async fn deploy(
         addr,
         tasks,
         stop,
-        dir,
-        pg,
-        name: format!(
-            "{} {}",
-            if postgres { "postgres" } else { "sqlite" },
-            if split { "split" } else { "in-process" }
-        ),
+        name: format!("{} {}", backend.name, if split { "split" } else { "in-process" }),
+        backend,
         probes,
     }
 }
@@ -224,16 +195,7 @@ impl Deployment {
                 .unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
+        let (status, headers, json) = support::send(&self.app, req).await;
         (status, json, headers)
     }
 
@@ -306,10 +268,7 @@ impl Deployment {
     async fn shutdown(mut self) {
         self.stop.cancel();
         while self.tasks.join_next().await.is_some() {}
-        if let Some(pg) = self.pg {
-            pg.drop_all().await.unwrap();
-        }
-        let _ = std::fs::remove_dir_all(self.dir);
+        self.backend.cleanup().await;
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use secops_core::tenancy::{OrgId, RunId};
 use uuid::Uuid;
 
-use crate::db::{Inner, Pool, Store, SystemPath, TenantTx, on_tx, on_tx_guarded};
+use crate::db::{Inner, Pool, Store, SystemPath, TenantTx, fsql, on_tx, on_tx_guarded};
 use crate::error::{StoreError, StoreResult};
 
 /// `NOTIFY` channel: a run was queued without a holder (payload empty).
@@ -145,38 +145,18 @@ impl SystemPath<'_> {
         }
         let mut tx = self.begin_worker(worker).await?;
         let now = epoch_ms(Duration::ZERO);
-        let rows: Vec<(Uuid, Uuid)> = match &mut tx.inner {
-            // SKIP LOCKED: workers racing for the same rows each take different ones instead of waiting.
-            Inner::Postgres(c) => {
-                sqlx::query_as(
-                    "UPDATE run_queue SET worker = $1, lease_until_ms = $2, cancel_requested = false
-                     WHERE run_id IN (SELECT run_id FROM run_queue WHERE lease_until_ms < $3
-                                      ORDER BY enqueued_at_ms LIMIT $4 FOR UPDATE SKIP LOCKED)
-                     RETURNING run_id, organization_id",
-                )
-                .bind(worker)
-                .bind(epoch_ms(lease))
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(&mut **c)
-                .await?
-            }
-            // SQLite serialises writers, so the sub-select and the update see the same rows.
-            Inner::Sqlite(c) => {
-                sqlx::query_as(
-                    "UPDATE run_queue SET worker = $1, lease_until_ms = $2, cancel_requested = false
-                     WHERE run_id IN (SELECT run_id FROM run_queue WHERE lease_until_ms < $3
-                                      ORDER BY enqueued_at_ms LIMIT $4)
-                     RETURNING run_id, organization_id",
-                )
-                .bind(worker)
-                .bind(epoch_ms(lease))
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(&mut **c)
-                .await?
-            }
+        // SKIP LOCKED: PostgreSQL workers racing for the same rows each take different ones instead of
+        // waiting. SQLite serialises writers, so its sub-select and update see the same rows anyway.
+        let skip_locked = match tx.inner {
+            Inner::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            Inner::Sqlite(_) => "",
         };
+        let rows: Vec<(Uuid, Uuid)> = on_tx!(tx, c => sqlx::query_as(fsql!(
+            "UPDATE run_queue SET worker = $1, lease_until_ms = $2, cancel_requested = false
+             WHERE run_id IN (SELECT run_id FROM run_queue WHERE lease_until_ms < $3
+                              ORDER BY enqueued_at_ms LIMIT $4 {skip_locked})
+             RETURNING run_id, organization_id"))
+            .bind(worker).bind(epoch_ms(lease)).bind(now).bind(i64::from(limit)).fetch_all(c).await)?;
         tx.commit().await?;
         Ok(rows
             .into_iter()
