@@ -1022,6 +1022,35 @@ async fn members_and_invitations() {
 
         let (_, members, _) = srv.call(Method::GET, "/v1/members", Some(&ta), None).await;
         assert_eq!(members["items"].as_array().unwrap().len(), 2);
+        // Bob switches his session to Alpha with one call, and cannot switch into an organisation he is not in.
+        let (st, switched, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/switch",
+                Some(&token(&bob)),
+                Some(json!({"organization_id": a["organization_id"]})),
+            )
+            .await;
+        assert_eq!(
+            (st, switched["role"].as_str()),
+            (StatusCode::OK, Some("admin")),
+            "{switched}"
+        );
+        assert_eq!(switched["organization_id"], a["organization_id"]);
+        let (_, me, _) = srv
+            .call(Method::GET, "/v1/me", Some(&token(&switched)), None)
+            .await;
+        assert_eq!(me["organization_id"], a["organization_id"]);
+        let stranger = srv.register("Charlie").await;
+        let (st, _, _) = srv
+            .call(
+                Method::POST,
+                "/v1/auth/switch",
+                Some(&token(&bob)),
+                Some(json!({"organization_id": stranger["organization_id"]})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
         // Bob, now an admin of Alpha, logs in there; admins cannot create owners or touch the owner.
         let (_, bob_alpha, _) = srv.call(Method::POST, "/v1/auth/login", None, Some(json!({"email": bob["email"], "password": "correct horse battery", "organization_id": a["organization_id"]}))).await;
         let tb = token(&bob_alpha);

@@ -355,6 +355,41 @@ pub async fn login(
     Ok(Json(session(&state, user.id, org.id, membership.role).await?))
 }
 
+/// Moves a user's session to another organisation they belong to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchRequest {
+    /// The organisation to act in.
+    pub organization_id: uuid::Uuid,
+}
+
+/// Switch organisation: a new session bound to another organisation of the caller (access tokens are bound to
+/// one). The current session stays valid for its own organisation.
+#[utoipa::path(post, path = "/v1/auth/switch", tag = "auth", security(("bearer" = [])), request_body = SwitchRequest,
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn switch_organization(
+    State(state): State<AppState>,
+    auth: Auth,
+    Body(req): Body<SwitchRequest>,
+) -> ApiResult<Json<Session>> {
+    let user = auth.user().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "an API key belongs to one organisation; only user sessions switch",
+        )
+    })?;
+    let (org, membership) = state
+        .store
+        .system()
+        .memberships_of(user)
+        .await?
+        .into_iter()
+        .find(|(o, _)| *o.id.as_uuid() == req.organization_id)
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    Ok(Json(session(&state, user, org.id, membership.role).await?))
+}
+
 /// Exchange a refresh token for a new session (the old token stops working).
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = Session), (status = 401, body = Problem)))]
@@ -508,6 +543,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(switch_organization))
         .routes(routes!(me))
         .routes(routes!(create_api_key, list_api_keys))
         .routes(routes!(revoke_api_key))
