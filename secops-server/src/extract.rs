@@ -45,19 +45,38 @@ impl Auth {
     }
 }
 
+/// Browsers cannot set headers on a WebSocket, so an upgrade request may carry its token as a subprotocol
+/// `bearer.<token>` next to `secops.v1` (the one the server selects), as Kubernetes does.
+fn websocket_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let upgrade = headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        return None;
+    }
+    headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("bearer."))
+        .filter(|t| !t.is_empty())
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(ApiError::unauthorized)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
+        let token = match parts.headers.get(axum::http::header::AUTHORIZATION) {
+            Some(header) => header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(ApiError::unauthorized)?,
+            None => websocket_token(&parts.headers).ok_or_else(ApiError::unauthorized)?,
+        };
         if token.starts_with("sk_") {
             let key = state
                 .store

@@ -319,6 +319,36 @@ async fn websocket_chat_with_an_approval_round_trip() {
         let agent = dep.agent(&token, &["isolate_host"]).await;
         let chat = dep.chat(&token, &agent).await;
 
+        // A browser cannot set headers: its token rides in the subprotocol list.
+        let mut req = format!("ws://{}/v1/chats/{chat}/ws", dep.addr)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            format!("secops.v1, bearer.{token}").parse().unwrap(),
+        );
+        let (mut browser, res) = tokio_tungstenite::connect_async(req).await.unwrap();
+        assert_eq!(
+            res.headers()[header::SEC_WEBSOCKET_PROTOCOL],
+            "secops.v1",
+            "{name}"
+        );
+        assert_eq!(next_frame(&mut browser).await["type"], "ready", "{name}");
+        drop(browser);
+        let mut forged = format!("ws://{}/v1/chats/{chat}/ws", dep.addr)
+            .into_client_request()
+            .unwrap();
+        forged.headers_mut().insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            "secops.v1, bearer.not-a-token".parse().unwrap(),
+        );
+        match tokio_tungstenite::connect_async(forged).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+                assert_eq!(res.status(), StatusCode::UNAUTHORIZED)
+            }
+            other => panic!("{name}: expected 401, got {:?}", other.map(|_| ())),
+        }
+
         let mut ws = connect(dep.addr, &chat, &token).await.unwrap();
         assert_eq!(next_frame(&mut ws).await["type"], "ready", "{name}");
 

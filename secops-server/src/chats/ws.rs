@@ -57,7 +57,8 @@ enum ClientFrame {
     },
 }
 
-/// Open a WebSocket to the chat (send the bearer token in the `Authorization` header of the upgrade request).
+/// Open a WebSocket to the chat. Send the bearer token in the `Authorization` header of the upgrade request, or,
+/// from a browser, as the subprotocol `bearer.<token>` next to `secops.v1`.
 #[utoipa::path(get, path = "/v1/chats/{id}/ws", tag = "chats", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Chat id")),
     responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 404, body = Problem),
@@ -83,6 +84,7 @@ pub async fn chat_socket(
     })?;
     let max = state.config.max_body_bytes;
     Ok(upgrade
+        .protocols(["secops.v1"])
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
