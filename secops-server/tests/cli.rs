@@ -90,3 +90,132 @@ fn admin_creates_users_and_organisations_and_resets_passwords() {
     assert!(ok && out.contains("\"openapi\""));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Stops a child process the way a container runtime does, and says whether it exited cleanly.
+fn terminate(child: &mut std::process::Child) -> bool {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    child.wait().unwrap().success()
+}
+
+fn spawn(dir: &std::path::Path, listen: &str, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_secops"))
+        .args(args)
+        .env_clear()
+        .env("SECOPS_DATA_DIR", dir)
+        .env("SECOPS_LISTEN", listen)
+        .env("SECOPS_LLM_PROVIDER", "demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A JSON call: POST with a body, GET without.
+async fn call(
+    http: &reqwest::Client,
+    api: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut req = match body {
+        Some(b) => http
+            .post(format!("{api}{path}"))
+            .header("content-type", "application/json")
+            .body(b.to_string()),
+        None => http.get(format!("{api}{path}")),
+    };
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let bytes = req.send().await.unwrap().bytes().await.unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// `serve --no-worker` only queues runs; a separate `secops worker` process drives them; both stop cleanly on
+/// SIGTERM.
+#[tokio::test]
+async fn an_api_process_queues_runs_and_a_worker_process_drives_them() {
+    use serde_json::{Value, json};
+    let dir = std::env::temp_dir().join(format!("secops-cli-{}", uuid::Uuid::now_v7().simple()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let api = format!("http://{listen}");
+    let mut server = spawn(&dir, &listen, &["serve", "--no-worker"]);
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if http
+            .get(format!("{api}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the API came up");
+    // Started after the API, which migrated the database.
+    let mut worker = spawn(&dir, "127.0.0.1:0", &["worker"]);
+
+    let session = call(&http, &api, "/v1/auth/register", None, Some(json!({"email": "ana@example.com", "password": "correct horse battery", "organization_name": "Blue Team"}))).await;
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    let agent = call(
+        &http,
+        &api,
+        "/v1/agents",
+        Some(&token),
+        Some(json!({"name": "triage", "system_prompt": "Triage."})),
+    )
+    .await;
+    let chat = call(
+        &http,
+        &api,
+        "/v1/chats",
+        Some(&token),
+        Some(json!({"agent_id": agent["id"]})),
+    )
+    .await;
+    let path = format!("/v1/chats/{}/messages", chat["id"].as_str().unwrap());
+    let sent = call(
+        &http,
+        &api,
+        &path,
+        Some(&token),
+        Some(json!({"text": "Anything on ws-042?"})),
+    )
+    .await;
+    let run = sent["run_id"].as_str().unwrap().to_owned();
+    let mut finished = Value::Null;
+    for _ in 0..200 {
+        let r = call(&http, &api, &format!("/v1/runs/{run}"), Some(&token), None).await;
+        if r["status"] == "finished" {
+            finished = r;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        finished["output"]["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("[demo model]")),
+        "the worker process drove the run: {finished}"
+    );
+
+    assert!(terminate(&mut worker), "the worker stops cleanly on SIGTERM");
+    assert!(terminate(&mut server), "the server stops cleanly on SIGTERM");
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut worker.stdout.take().unwrap(), &mut said).unwrap();
+    assert!(said.contains("driving queued runs"), "{said}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
