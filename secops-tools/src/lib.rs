@@ -1,0 +1,17 @@
+//! # secops-tools
+//!
+//! Tools for secops agents that act on the world (SIEM searches, EDR actions, tickets, threat intelligence), and
+//! the egress guard every outbound call they make goes through. The integrations arrive folder by folder; the
+//! guard is here first because each of them depends on it.
+//!
+//! ```
+//! use secops_tools::egress::{EgressClient, EgressConfig, EgressError, EgressPolicy, Method};
+//!
+//! let client = EgressClient::new(EgressPolicy::public_only(), EgressConfig::default()).unwrap();
+//! // A model asked for the cloud metadata service: refused before any connection is made.
+//! let refused = client.request(Method::GET, "http://169.254.169.254/latest/meta-data/");
+//! assert!(matches!(refused, Err(EgressError::Refused(_))));
+//! assert!(matches!(client.request(Method::GET, "file:///etc/passwd"), Err(EgressError::Scheme(_))));
+//! ```
+
+pub mod egress;
