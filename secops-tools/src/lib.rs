@@ -1,8 +1,8 @@
 //! # secops-tools
 //!
 //! Tools for secops agents that act on the world (SIEM searches, EDR actions, tickets, threat intelligence), and
-//! the egress guard every outbound call they make goes through. The integrations arrive folder by folder; the
-//! guard is here first because each of them depends on it.
+//! the egress guard every outbound call they make goes through ([`egress`]). [`http`] is the generic HTTP tool,
+//! declared as data; the vendor integrations arrive folder by folder.
 //!
 //! ```
 //! use secops_tools::egress::{EgressClient, EgressConfig, EgressError, EgressPolicy, Method};
@@ -15,3 +15,4 @@
 //! ```
 
 pub mod egress;
+pub mod http;
