@@ -2,7 +2,7 @@
 //!
 //! Tools for secops agents that act on the world (SIEM searches, EDR actions, tickets, threat intelligence), and
 //! the egress guard every outbound call they make goes through ([`egress`]). [`http`] is the generic HTTP tool,
-//! declared as data; the vendor integrations arrive folder by folder.
+//! declared as data; vendor integrations have a folder each ([`slack`], more to come).
 //!
 //! ```
 //! use secops_tools::egress::{EgressClient, EgressConfig, EgressError, EgressPolicy, Method};
@@ -16,3 +16,4 @@
 
 pub mod egress;
 pub mod http;
+pub mod slack;
