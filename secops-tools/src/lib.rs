@@ -16,4 +16,5 @@
 
 pub mod egress;
 pub mod http;
+pub mod intel;
 pub mod slack;
