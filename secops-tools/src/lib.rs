@@ -17,4 +17,5 @@
 pub mod egress;
 pub mod http;
 pub mod intel;
+pub mod jira;
 pub mod slack;
