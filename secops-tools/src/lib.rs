@@ -19,3 +19,4 @@ pub mod http;
 pub mod intel;
 pub mod jira;
 pub mod slack;
+pub mod splunk;
