@@ -14,6 +14,7 @@
 //! assert!(matches!(client.request(Method::GET, "file:///etc/passwd"), Err(EgressError::Scheme(_))));
 //! ```
 
+pub mod edr;
 pub mod egress;
 pub mod http;
 pub mod intel;
