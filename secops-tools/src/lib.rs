@@ -19,5 +19,6 @@ pub mod egress;
 pub mod http;
 pub mod intel;
 pub mod jira;
+mod oauth;
 pub mod slack;
 pub mod splunk;

@@ -3,6 +3,8 @@
 //! (high risk), 429 with `X-RateLimit-RetryAfter`, error bodies; the client secret and token never come back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,10 +13,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
 use axum::response::IntoResponse;
-use secops_core::tenancy::RunId;
-use secops_core::tool::{RiskLevel, Tool, ToolContext, ToolError, Typed};
+use secops_core::tool::{RiskLevel, Tool, ToolError, Typed};
 use secops_tools::edr::crowdstrike::{Falcon, FalconContain, FalconHostLookup, FalconLiftContainment};
-use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
 use serde_json::{Value, json};
 
 const SECRET: &str = "falcon-SECRET-client-secret";
@@ -70,29 +70,13 @@ async fn fake_falcon() -> (SocketAddr, Log, Arc<AtomicUsize>, tokio::task::JoinS
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut server = tokio::task::JoinSet::new();
-    server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, server) = support::serve(app).await;
     (addr, log, tokens, server)
 }
 
 fn falcon(addr: SocketAddr, secret: &str) -> Falcon {
-    let client = EgressClient::new(
-        EgressPolicy::with_allow_list(&["127.0.0.1/32"]).unwrap(),
-        EgressConfig::default(),
-    )
-    .unwrap();
+    let client = support::loopback_client();
     Falcon::new(client, format!("http://{addr}"), "falcon-client-id", secret)
-}
-
-fn ctx() -> ToolContext {
-    ToolContext {
-        run_id: RunId::new(),
-        org_id: None,
-        call_id: "call_1".into(),
-        cancellation: tokio_util::sync::CancellationToken::new(),
-    }
 }
 
 #[tokio::test]
@@ -100,7 +84,10 @@ async fn lookup_contain_and_lift_send_what_falcon_documents() {
     let (addr, log, tokens, _server) = fake_falcon().await;
     let f = falcon(addr, SECRET);
     let lookup = Typed::new(FalconHostLookup(f.clone()));
-    let out = lookup.call(&ctx(), json!({"hostname": "ws-042"})).await.unwrap();
+    let out = lookup
+        .call(&support::ctx(), json!({"hostname": "ws-042"}))
+        .await
+        .unwrap();
     let v: Value = serde_json::from_str(&out.content).unwrap();
     assert_eq!(v["hosts"][0]["device_id"], DEVICE);
     assert_eq!(
@@ -137,7 +124,10 @@ async fn lookup_contain_and_lift_send_what_falcon_documents() {
         format!("client_id=falcon-client-id&client_secret={SECRET}")
     );
 
-    let by_ip = lookup.call(&ctx(), json!({"ip": "10.1.2.3"})).await.unwrap();
+    let by_ip = lookup
+        .call(&support::ctx(), json!({"ip": "10.1.2.3"}))
+        .await
+        .unwrap();
     assert!(by_ip.content.contains(DEVICE));
     assert!(
         log.lock()
@@ -145,7 +135,10 @@ async fn lookup_contain_and_lift_send_what_falcon_documents() {
             .iter()
             .any(|(_, p, _, _)| p.contains("filter=local_ip%3A%2710.1.2.3%27"))
     );
-    let none = lookup.call(&ctx(), json!({"hostname": "ghost"})).await.unwrap();
+    let none = lookup
+        .call(&support::ctx(), json!({"hostname": "ghost"}))
+        .await
+        .unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&none.content).unwrap(),
         json!({"hosts": []})
@@ -158,7 +151,10 @@ async fn lookup_contain_and_lift_send_what_falcon_documents() {
         RiskLevel::High,
         "containment waits for approval by default"
     );
-    let out = contain.call(&ctx(), json!({"device_id": DEVICE})).await.unwrap();
+    let out = contain
+        .call(&support::ctx(), json!({"device_id": DEVICE}))
+        .await
+        .unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&out.content).unwrap(),
         json!({"device_id": DEVICE, "action": "contain", "accepted": true})
@@ -175,7 +171,9 @@ async fn lookup_contain_and_lift_send_what_falcon_documents() {
     );
     let lift = Typed::new(FalconLiftContainment(f));
     assert_eq!(lift.definition().risk, RiskLevel::High);
-    lift.call(&ctx(), json!({"device_id": DEVICE})).await.unwrap();
+    lift.call(&support::ctx(), json!({"device_id": DEVICE}))
+        .await
+        .unwrap();
     assert!(
         log.lock()
             .unwrap()
@@ -192,7 +190,7 @@ async fn falcon_errors_are_clear_and_secrets_never_leak() {
     let f = falcon(addr, SECRET);
     let lookup = Typed::new(FalconHostLookup(f.clone()));
     let err = lookup
-        .call(&ctx(), json!({"hostname": "busy"}))
+        .call(&support::ctx(), json!({"hostname": "busy"}))
         .await
         .unwrap_err();
     assert!(
@@ -206,18 +204,21 @@ async fn falcon_errors_are_clear_and_secrets_never_leak() {
         json!({"hostname": "a", "ip": "10.0.0.1"}),
         json!({"ip": "nope"}),
     ] {
-        let err = lookup.call(&ctx(), bad.clone()).await.unwrap_err();
+        let err = lookup.call(&support::ctx(), bad.clone()).await.unwrap_err();
         assert!(matches!(err, ToolError::InvalidInput(_)), "{bad}");
     }
     assert_eq!(log.lock().unwrap().len(), before, "bad input sends nothing");
     let contain = Typed::new(FalconContain(f));
     let err = contain
-        .call(&ctx(), json!({"device_id": "../../etc"}))
+        .call(&support::ctx(), json!({"device_id": "../../etc"}))
         .await
         .unwrap_err();
     assert!(matches!(err, ToolError::InvalidInput(_)));
     let err = contain
-        .call(&ctx(), json!({"device_id": "ffffffffffffffffffffffffffffffff"}))
+        .call(
+            &support::ctx(),
+            json!({"device_id": "ffffffffffffffffffffffffffffffff"}),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -226,7 +227,7 @@ async fn falcon_errors_are_clear_and_secrets_never_leak() {
     );
     let wrong = Typed::new(FalconHostLookup(falcon(addr, "wrong-secret")));
     let err = wrong
-        .call(&ctx(), json!({"hostname": "ws-042"}))
+        .call(&support::ctx(), json!({"hostname": "ws-042"}))
         .await
         .unwrap_err()
         .to_string();

@@ -3,6 +3,8 @@
 //! and credentials never coming back in results or errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -10,8 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
 use axum::response::IntoResponse;
-use secops_core::tenancy::RunId;
-use secops_core::tool::{Tool, ToolContext, ToolError};
+use secops_core::tool::{Tool, ToolError};
 use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
 use secops_tools::http::{Credentials, HttpTool, HttpToolSpec};
 use serde_json::{Value, json};
@@ -56,10 +57,7 @@ async fn fake() -> Fake {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut server = tokio::task::JoinSet::new();
-    server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, server) = support::serve(app).await;
     Fake {
         addr,
         seen,
@@ -68,24 +66,11 @@ async fn fake() -> Fake {
 }
 
 fn client() -> EgressClient {
-    EgressClient::new(
-        EgressPolicy::with_allow_list(&["127.0.0.1/32"]).unwrap(),
-        EgressConfig::default(),
-    )
-    .unwrap()
+    support::loopback_client()
 }
 
 fn spec(toml_text: &str, addr: SocketAddr) -> HttpToolSpec {
     toml::from_str(&toml_text.replace("ADDR", &addr.to_string())).unwrap()
-}
-
-fn ctx() -> ToolContext {
-    ToolContext {
-        run_id: RunId::new(),
-        org_id: None,
-        call_id: "call_1".into(),
-        cancellation: tokio_util::sync::CancellationToken::new(),
-    }
 }
 
 const SCHEMA: &str = r#"input_schema = { type = "object", properties = { ip = { type = "string" }, limit = { type = "integer" }, summary = { type = "string" } } }"#;
@@ -117,7 +102,7 @@ response = {{ pointer = "/data", fields = ["score", "country", "echo"] }}
     )
     .unwrap();
     let out = tool
-        .call(&ctx(), json!({"ip": "203.0.113.7", "limit": 5}))
+        .call(&support::ctx(), json!({"ip": "203.0.113.7", "limit": 5}))
         .await
         .unwrap();
     let v: Value = serde_json::from_str(&out.content).unwrap();
@@ -139,7 +124,9 @@ response = {{ pointer = "/data", fields = ["score", "country", "echo"] }}
     assert_eq!(s.headers["accept"], "application/json");
 
     // An input cannot climb out of its path segment.
-    tool.call(&ctx(), json!({"ip": "../../admin?x=1"})).await.unwrap();
+    tool.call(&support::ctx(), json!({"ip": "../../admin?x=1"}))
+        .await
+        .unwrap();
     let last = f.seen.lock().unwrap().last().unwrap().clone();
     assert_eq!(last.path, "/v1/ip/..%2F..%2Fadmin%3Fx%3D1");
 }
@@ -166,7 +153,10 @@ auth = {{ type = "basic" }}
     )
     .unwrap();
     let out = tool
-        .call(&ctx(), json!({"summary": "Beacon from ws-042", "limit": 2}))
+        .call(
+            &support::ctx(),
+            json!({"summary": "Beacon from ws-042", "limit": 2}),
+        )
         .await
         .unwrap();
     let s = f.seen.lock().unwrap().last().unwrap().clone();
@@ -198,7 +188,9 @@ input_schema = { type = "object", properties = { ip = { type = "string" } } }
         client(),
     )
     .unwrap();
-    tool.call(&ctx(), json!({"ip": "203.0.113.7"})).await.unwrap();
+    tool.call(&support::ctx(), json!({"ip": "203.0.113.7"}))
+        .await
+        .unwrap();
     let s = f.seen.lock().unwrap().last().unwrap().clone();
     assert_eq!(s.headers["x-apikey"], "vt-SECRET-abcdef");
 }
@@ -222,7 +214,7 @@ input_schema = { type = "object", properties = { ip = { type = "string" } } }
     )
     .unwrap();
     for _ in 0..2 {
-        let out = tool.call(&ctx(), json!({"ip": "ws-042"})).await.unwrap();
+        let out = tool.call(&support::ctx(), json!({"ip": "ws-042"})).await.unwrap();
         assert!(
             out.content.contains("Bearer [REDACTED]") && !out.content.contains("oauth-access-7f3a9c"),
             "{}",
@@ -270,7 +262,10 @@ input_schema = {{ type = "object", properties = {{}} }}
         )
         .unwrap()
     };
-    let err = make("/limited", false).call(&ctx(), json!({})).await.unwrap_err();
+    let err = make("/limited", false)
+        .call(&support::ctx(), json!({}))
+        .await
+        .unwrap_err();
     let ToolError::Failed(msg) = err else {
         panic!("{err:?}")
     };
@@ -280,13 +275,19 @@ input_schema = {{ type = "object", properties = {{}} }}
         "{msg}"
     );
 
-    let err = make("/broken", false).call(&ctx(), json!({})).await.unwrap_err();
+    let err = make("/broken", false)
+        .call(&support::ctx(), json!({}))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, ToolError::Failed(m) if m.contains("502")),
         "{err:?}"
     );
 
-    let err = make("/not-json", true).call(&ctx(), json!({})).await.unwrap_err();
+    let err = make("/not-json", true)
+        .call(&support::ctx(), json!({}))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, ToolError::Failed(m) if m.contains("not JSON")),
         "{err:?}"
@@ -305,7 +306,7 @@ input_schema = {{ type = "object", properties = {{}} }}
     )
     .unwrap();
     assert!(matches!(
-        outside.call(&ctx(), json!({})).await,
+        outside.call(&support::ctx(), json!({})).await,
         Err(ToolError::InvalidInput(_))
     ));
 }

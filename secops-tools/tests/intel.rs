@@ -2,15 +2,16 @@
 //! unknown indicators, quota (429), wrong keys (401) and refusals; the key never comes back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
-use secops_core::tenancy::RunId;
-use secops_core::tool::{Tool, ToolContext, ToolError, Typed};
-use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
+use secops_core::tool::{Tool, ToolError, Typed};
+use secops_tools::egress::EgressClient;
 use secops_tools::intel::{AbuseIpDb, VirusTotal};
 use serde_json::{Value, json};
 
@@ -66,28 +67,12 @@ async fn fake() -> (SocketAddr, Log, tokio::task::JoinSet<()>) {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut server = tokio::task::JoinSet::new();
-    server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, server) = support::serve(app).await;
     (addr, log, server)
 }
 
 fn client() -> EgressClient {
-    EgressClient::new(
-        EgressPolicy::with_allow_list(&["127.0.0.1/32"]).unwrap(),
-        EgressConfig::default(),
-    )
-    .unwrap()
-}
-
-fn ctx() -> ToolContext {
-    ToolContext {
-        run_id: RunId::new(),
-        org_id: None,
-        call_id: "call_1".into(),
-        cancellation: tokio_util::sync::CancellationToken::new(),
-    }
+    support::loopback_client()
 }
 
 fn report(content: &str) -> Value {
@@ -99,7 +84,10 @@ async fn virustotal_reports_verdicts_unknowns_and_service_trouble() {
     let (addr, log, _server) = fake().await;
     let vt = Typed::new(VirusTotal::new(client(), format!("http://{addr}/api/v3"), KEY));
     let out = vt
-        .call(&ctx(), json!({"kind": "file", "value": SHA256.to_uppercase()}))
+        .call(
+            &support::ctx(),
+            json!({"kind": "file", "value": SHA256.to_uppercase()}),
+        )
         .await
         .unwrap();
     let r = report(&out.content);
@@ -121,7 +109,7 @@ async fn virustotal_reports_verdicts_unknowns_and_service_trouble() {
 
     let url = vt
         .call(
-            &ctx(),
+            &support::ctx(),
             json!({"kind": "url", "value": "http://evil.example/login?a=1"}),
         )
         .await
@@ -132,12 +120,15 @@ async fn virustotal_reports_verdicts_unknowns_and_service_trouble() {
         "URLs are looked up by their unpadded base64url id"
     );
     let ip = vt
-        .call(&ctx(), json!({"kind": "ip", "value": "203.0.113.7"}))
+        .call(&support::ctx(), json!({"kind": "ip", "value": "203.0.113.7"}))
         .await
         .unwrap();
     assert_eq!(report(&ip.content)["malicious"], 3);
     let unknown = vt
-        .call(&ctx(), json!({"kind": "domain", "value": "fresh.example"}))
+        .call(
+            &support::ctx(),
+            json!({"kind": "domain", "value": "fresh.example"}),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -147,7 +138,10 @@ async fn virustotal_reports_verdicts_unknowns_and_service_trouble() {
     );
 
     let quota = vt
-        .call(&ctx(), json!({"kind": "domain", "value": "quota.example"}))
+        .call(
+            &support::ctx(),
+            json!({"kind": "domain", "value": "quota.example"}),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -161,7 +155,7 @@ async fn virustotal_reports_verdicts_unknowns_and_service_trouble() {
         ("url", "ftp://x"),
     ] {
         let err = vt
-            .call(&ctx(), json!({"kind": kind, "value": value}))
+            .call(&support::ctx(), json!({"kind": kind, "value": value}))
             .await
             .unwrap_err();
         assert!(
@@ -175,7 +169,7 @@ async fn virustotal_reports_verdicts_unknowns_and_service_trouble() {
         "wrong-key",
     ));
     let err = wrong
-        .call(&ctx(), json!({"kind": "ip", "value": "203.0.113.7"}))
+        .call(&support::ctx(), json!({"kind": "ip", "value": "203.0.113.7"}))
         .await
         .unwrap_err();
     assert!(
@@ -189,7 +183,10 @@ async fn abuseipdb_checks_an_address_and_reports_limits_and_refusals() {
     let (addr, log, _server) = fake().await;
     let tool = Typed::new(AbuseIpDb::new(client(), format!("http://{addr}/api/v2"), KEY));
     let out = tool
-        .call(&ctx(), json!({"ip": "203.0.113.7", "max_age_in_days": 30}))
+        .call(
+            &support::ctx(),
+            json!({"ip": "203.0.113.7", "max_age_in_days": 30}),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -212,28 +209,37 @@ async fn abuseipdb_checks_an_address_and_reports_limits_and_refusals() {
     );
 
     let limited = tool
-        .call(&ctx(), json!({"ip": "198.51.100.9"}))
+        .call(&support::ctx(), json!({"ip": "198.51.100.9"}))
         .await
         .unwrap_err();
     assert!(
         matches!(&limited, ToolError::Unavailable(m) if m.contains("retry after 60 s") && m.contains("Daily rate limit")),
         "{limited:?}"
     );
-    let refused = tool.call(&ctx(), json!({"ip": "192.0.2.1"})).await.unwrap_err();
+    let refused = tool
+        .call(&support::ctx(), json!({"ip": "192.0.2.1"}))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&refused, ToolError::Failed(m) if m.contains("422") && m.contains("valid IPv4")),
         "{refused:?}"
     );
-    let err = tool.call(&ctx(), json!({"ip": "999.1.1.1"})).await.unwrap_err();
+    let err = tool
+        .call(&support::ctx(), json!({"ip": "999.1.1.1"}))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ToolError::InvalidInput(_)));
     // The registry enforces the schema's range; called directly, the tool clamps rather than send a bad value.
     let _ = tool
-        .call(&ctx(), json!({"ip": "203.0.113.7", "max_age_in_days": 0}))
+        .call(
+            &support::ctx(),
+            json!({"ip": "203.0.113.7", "max_age_in_days": 0}),
+        )
         .await;
     assert!(log.lock().unwrap().last().unwrap().1.ends_with("maxAgeInDays=1"));
     let wrong = Typed::new(AbuseIpDb::new(client(), format!("http://{addr}/api/v2"), "wrong"));
     let err = wrong
-        .call(&ctx(), json!({"ip": "203.0.113.7"}))
+        .call(&support::ctx(), json!({"ip": "203.0.113.7"}))
         .await
         .unwrap_err()
         .to_string();

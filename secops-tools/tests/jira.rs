@@ -3,6 +3,8 @@
 //! credentials; the API token never comes back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -11,9 +13,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
 use axum::response::IntoResponse;
 use base64::Engine;
-use secops_core::tenancy::RunId;
-use secops_core::tool::{Tool, ToolContext, ToolError, Typed};
-use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
+use secops_core::tool::{Tool, ToolError, Typed};
 use secops_tools::jira::{JiraAddComment, JiraCreateIssue, JiraSearch, JiraSite, JiraTransition, adf};
 use serde_json::{Value, json};
 
@@ -66,29 +66,13 @@ async fn fake_jira() -> (SocketAddr, Log, tokio::task::JoinSet<()>) {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut server = tokio::task::JoinSet::new();
-    server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, server) = support::serve(app).await;
     (addr, log, server)
 }
 
 fn site(addr: SocketAddr, token: &str) -> JiraSite {
-    let client = EgressClient::new(
-        EgressPolicy::with_allow_list(&["127.0.0.1/32"]).unwrap(),
-        EgressConfig::default(),
-    )
-    .unwrap();
+    let client = support::loopback_client();
     JiraSite::new(client, format!("http://{addr}"), "secops@example.com", token)
-}
-
-fn ctx() -> ToolContext {
-    ToolContext {
-        run_id: RunId::new(),
-        org_id: None,
-        call_id: "call_1".into(),
-        cancellation: tokio_util::sync::CancellationToken::new(),
-    }
 }
 
 #[tokio::test]
@@ -96,7 +80,7 @@ async fn create_comment_search_and_transition_send_what_jira_documents() {
     let (addr, log, _server) = fake_jira().await;
     let create = Typed::new(JiraCreateIssue(site(addr, TOKEN)));
     let out = create
-        .call(&ctx(), json!({"project": "SEC", "summary": "Beacon from ws-042", "description": "Seen at 06:00.\nTwice.\n\nIsolated.", "labels": ["secops"]}))
+        .call(&support::ctx(), json!({"project": "SEC", "summary": "Beacon from ws-042", "description": "Seen at 06:00.\nTwice.\n\nIsolated.", "labels": ["secops"]}))
         .await
         .unwrap();
     assert_eq!(
@@ -119,7 +103,7 @@ async fn create_comment_search_and_transition_send_what_jira_documents() {
 
     let comment = Typed::new(JiraAddComment(site(addr, TOKEN)));
     let out = comment
-        .call(&ctx(), json!({"issue": "SEC-42", "text": "Contained."}))
+        .call(&support::ctx(), json!({"issue": "SEC-42", "text": "Contained."}))
         .await
         .unwrap();
     assert_eq!(
@@ -136,7 +120,7 @@ async fn create_comment_search_and_transition_send_what_jira_documents() {
     let search = Typed::new(JiraSearch(site(addr, TOKEN)));
     let out = search
         .call(
-            &ctx(),
+            &support::ctx(),
             json!({"jql": "project = SEC AND status != Done", "max_results": 5}),
         )
         .await
@@ -157,7 +141,7 @@ async fn create_comment_search_and_transition_send_what_jira_documents() {
 
     let transition = Typed::new(JiraTransition(site(addr, TOKEN)));
     let out = transition
-        .call(&ctx(), json!({"issue": "SEC-42", "transition": "done"}))
+        .call(&support::ctx(), json!({"issue": "SEC-42", "transition": "done"}))
         .await
         .unwrap();
     assert_eq!(
@@ -174,7 +158,10 @@ async fn create_comment_search_and_transition_send_what_jira_documents() {
         json!({"transition": {"id": "31"}})
     );
     let err = transition
-        .call(&ctx(), json!({"issue": "SEC-42", "transition": "Teleport"}))
+        .call(
+            &support::ctx(),
+            json!({"issue": "SEC-42", "transition": "Teleport"}),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -188,7 +175,7 @@ async fn jira_errors_are_clear_and_the_token_never_leaks() {
     let (addr, log, _server) = fake_jira().await;
     let create = Typed::new(JiraCreateIssue(site(addr, TOKEN)));
     let err = create
-        .call(&ctx(), json!({"project": "SEC", "summary": ""}))
+        .call(&support::ctx(), json!({"project": "SEC", "summary": ""}))
         .await
         .unwrap_err();
     assert!(
@@ -196,7 +183,7 @@ async fn jira_errors_are_clear_and_the_token_never_leaks() {
         "{err:?}"
     );
     let err = create
-        .call(&ctx(), json!({"project": "SEC", "summary": "flood"}))
+        .call(&support::ctx(), json!({"project": "SEC", "summary": "flood"}))
         .await
         .unwrap_err();
     assert!(
@@ -205,7 +192,7 @@ async fn jira_errors_are_clear_and_the_token_never_leaks() {
     );
     let comment = Typed::new(JiraAddComment(site(addr, TOKEN)));
     let err = comment
-        .call(&ctx(), json!({"issue": "SEC-999", "text": "x"}))
+        .call(&support::ctx(), json!({"issue": "SEC-999", "text": "x"}))
         .await
         .unwrap_err();
     assert!(
@@ -215,7 +202,7 @@ async fn jira_errors_are_clear_and_the_token_never_leaks() {
     let before = log.lock().unwrap().len();
     for bad in ["../admin", "SEC-42/../../x", "sec-1"] {
         let err = comment
-            .call(&ctx(), json!({"issue": bad, "text": "x"}))
+            .call(&support::ctx(), json!({"issue": bad, "text": "x"}))
             .await
             .unwrap_err();
         assert!(matches!(err, ToolError::InvalidInput(_)), "{bad}");
@@ -227,7 +214,7 @@ async fn jira_errors_are_clear_and_the_token_never_leaks() {
     );
     let wrong = Typed::new(JiraSearch(site(addr, "wrong-token")));
     let err = wrong
-        .call(&ctx(), json!({"jql": "project = SEC"}))
+        .call(&support::ctx(), json!({"jql": "project = SEC"}))
         .await
         .unwrap_err()
         .to_string();

@@ -3,6 +3,8 @@
 //! token never appear in results or errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -10,9 +12,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
-use secops_core::tenancy::RunId;
-use secops_core::tool::{Tool, ToolContext, Typed};
-use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
+use secops_core::tool::{Tool, Typed};
+use secops_tools::egress::EgressClient;
 use secops_tools::slack::{SlackPostMessage, SlackWebhook};
 use serde_json::{Value, json};
 
@@ -41,28 +42,12 @@ async fn fake_slack() -> (SocketAddr, Log, tokio::task::JoinSet<()>) {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut server = tokio::task::JoinSet::new();
-    server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, server) = support::serve(app).await;
     (addr, log, server)
 }
 
 fn client() -> EgressClient {
-    EgressClient::new(
-        EgressPolicy::with_allow_list(&["127.0.0.1/32"]).unwrap(),
-        EgressConfig::default(),
-    )
-    .unwrap()
-}
-
-fn ctx() -> ToolContext {
-    ToolContext {
-        run_id: RunId::new(),
-        org_id: None,
-        call_id: "call_1".into(),
-        cancellation: tokio_util::sync::CancellationToken::new(),
-    }
+    support::loopback_client()
 }
 
 const TOKEN: &str = "xoxb-0000-SECRET-token";
@@ -84,7 +69,7 @@ async fn post_message_sends_what_slack_documents_and_reads_its_answers() {
     let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": "*ws-042* isolated"}}]);
     let out = tool
         .call(
-            &ctx(),
+            &support::ctx(),
             json!({"channel": "#soc-alerts", "text": "ws-042 isolated", "blocks": blocks}),
         )
         .await
@@ -109,7 +94,7 @@ async fn post_message_sends_what_slack_documents_and_reads_its_answers() {
         ("garbled", "#soc", "not JSON"),
     ] {
         let err = tool
-            .call(&ctx(), json!({"channel": channel, "text": text}))
+            .call(&support::ctx(), json!({"channel": channel, "text": text}))
             .await
             .unwrap_err()
             .to_string();
@@ -124,7 +109,7 @@ async fn the_webhook_posts_and_never_reveals_its_url() {
     let url = format!("http://{addr}/services/T000/B000/XXXXSECRETXXXX");
     let tool = Typed::new(SlackWebhook::new(client(), url.clone()));
     let out = tool
-        .call(&ctx(), json!({"text": "Phishing wave contained"}))
+        .call(&support::ctx(), json!({"text": "Phishing wave contained"}))
         .await
         .unwrap();
     assert_eq!(
@@ -139,7 +124,7 @@ async fn the_webhook_posts_and_never_reveals_its_url() {
     );
 
     let err = tool
-        .call(&ctx(), json!({"text": "archived"}))
+        .call(&support::ctx(), json!({"text": "archived"}))
         .await
         .unwrap_err()
         .to_string();
@@ -152,7 +137,7 @@ async fn the_webhook_posts_and_never_reveals_its_url() {
         "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX",
     ));
     let err = gone
-        .call(&ctx(), json!({"text": "x"}))
+        .call(&support::ctx(), json!({"text": "x"}))
         .await
         .unwrap_err()
         .to_string();

@@ -2,6 +2,8 @@
 //! jobs polled to completion, failed jobs, rejected SPL, bad credentials, result caps; the token never comes back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,9 +13,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
 use axum::response::IntoResponse;
-use secops_core::tenancy::RunId;
-use secops_core::tool::{Tool, ToolContext, ToolError, Typed};
-use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
+use secops_core::tool::{Tool, ToolError, Typed};
 use secops_tools::splunk::{SplunkAuth, SplunkSearch};
 use serde_json::{Value, json};
 
@@ -60,32 +60,16 @@ async fn fake_splunk() -> (SocketAddr, Log, tokio::task::JoinSet<()>) {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut server = tokio::task::JoinSet::new();
-    server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, server) = support::serve(app).await;
     (addr, log, server)
 }
 
 fn tool(addr: SocketAddr, token: &str) -> Typed<SplunkSearch> {
-    let client = EgressClient::new(
-        EgressPolicy::with_allow_list(&["127.0.0.1/32"]).unwrap(),
-        EgressConfig::default(),
-    )
-    .unwrap();
+    let client = support::loopback_client();
     Typed::new(
         SplunkSearch::new(client, format!("http://{addr}"), SplunkAuth::Token(token.into()))
             .poll_every(Duration::from_millis(5)),
     )
-}
-
-fn ctx() -> ToolContext {
-    ToolContext {
-        run_id: RunId::new(),
-        org_id: None,
-        call_id: "call_1".into(),
-        cancellation: tokio_util::sync::CancellationToken::new(),
-    }
 }
 
 fn form(body: &str) -> Vec<(String, String)> {
@@ -99,7 +83,7 @@ async fn oneshot_and_job_searches_send_what_splunk_documents() {
     let (addr, log, _server) = fake_splunk().await;
     let splunk = tool(addr, TOKEN);
     let out = splunk
-        .call(&ctx(), json!({"query": "index=edr host=ws-042 | stats count by process_name", "earliest": "-4h", "max_results": 10}))
+        .call(&support::ctx(), json!({"query": "index=edr host=ws-042 | stats count by process_name", "earliest": "-4h", "max_results": 10}))
         .await
         .unwrap();
     let v: Value = serde_json::from_str(&out.content).unwrap();
@@ -132,7 +116,7 @@ async fn oneshot_and_job_searches_send_what_splunk_documents() {
 
     let out = splunk
         .call(
-            &ctx(),
+            &support::ctx(),
             json!({"query": "| tstats count where index=edr by host", "mode": "job", "max_results": 100}),
         )
         .await
@@ -171,7 +155,7 @@ async fn failures_are_clear_and_the_token_never_leaks() {
     let (addr, _log, _server) = fake_splunk().await;
     let splunk = tool(addr, TOKEN);
     let err = splunk
-        .call(&ctx(), json!({"query": "index=edr | badcommand"}))
+        .call(&support::ctx(), json!({"query": "index=edr | badcommand"}))
         .await
         .unwrap_err();
     assert!(
@@ -179,17 +163,20 @@ async fn failures_are_clear_and_the_token_never_leaks() {
         "{err:?}"
     );
     let err = splunk
-        .call(&ctx(), json!({"query": "failing", "mode": "job"}))
+        .call(&support::ctx(), json!({"query": "failing", "mode": "job"}))
         .await
         .unwrap_err();
     assert!(
         matches!(&err, ToolError::Failed(m) if m.contains("auto-canceled")),
         "{err:?}"
     );
-    let err = splunk.call(&ctx(), json!({"query": "  "})).await.unwrap_err();
+    let err = splunk
+        .call(&support::ctx(), json!({"query": "  "}))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ToolError::InvalidInput(_)));
     let err = tool(addr, "wrong")
-        .call(&ctx(), json!({"query": "index=edr"}))
+        .call(&support::ctx(), json!({"query": "index=edr"}))
         .await
         .unwrap_err()
         .to_string();
@@ -203,7 +190,7 @@ async fn failures_are_clear_and_the_token_never_leaks() {
     );
 
     // A cancelled run stops polling.
-    let c = ctx();
+    let c = support::ctx();
     c.cancellation.cancel();
     let slow = tool(addr, TOKEN);
     let out = tokio::time::timeout(

@@ -8,16 +8,15 @@
 //! (202). Errors are `{"errors": [{"code", "message"}]}`; rate limits are 429 with `X-RateLimit-RetryAfter`
 //! (epoch seconds).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use secops_core::tool::{RiskLevel, ToolContext, ToolError, TypedTool};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
 
 use crate::egress::{EgressClient, EgressResponse, Method};
+use crate::oauth::{ClientAuth, ClientCredentials};
 
 /// The US-1 cloud; other clouds have their own base URL.
 pub const FALCON_US1: &str = "https://api.crowdstrike.com";
@@ -27,9 +26,7 @@ pub const FALCON_US1: &str = "https://api.crowdstrike.com";
 pub struct Falcon {
     client: EgressClient,
     base: String,
-    client_id: String,
-    client_secret: String,
-    token: Arc<Mutex<Option<(String, Instant)>>>,
+    credentials: ClientCredentials,
 }
 
 impl std::fmt::Debug for Falcon {
@@ -53,55 +50,25 @@ impl Falcon {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Self {
+        let base = base.into().trim_end_matches('/').to_owned();
+        let credentials = ClientCredentials::new(
+            "CrowdStrike",
+            format!("{base}/oauth2/token"),
+            (client_id.into(), client_secret.into()),
+            ClientAuth::Form,
+            Vec::new(),
+            Duration::from_secs(60),
+        );
         Self {
             client,
-            base: base.into().trim_end_matches('/').to_owned(),
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            token: Arc::default(),
+            base,
+            credentials,
         }
-    }
-
-    async fn token(&self) -> Result<String, ToolError> {
-        let mut cached = self.token.lock().await;
-        if let Some((t, until)) = cached.as_ref()
-            && *until > Instant::now()
-        {
-            return Ok(t.clone());
-        }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", &self.client_id)
-            .append_pair("client_secret", &self.client_secret)
-            .finish();
-        let req = self
-            .client
-            .request(Method::POST, &format!("{}/oauth2/token", self.base))
-            .map_err(|e| unreachable(&e))?
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(body);
-        let res = self.client.send(req).await.map_err(|e| unreachable(&e))?;
-        if !res.status.is_success() {
-            return Err(ToolError::Unavailable(format!(
-                "CrowdStrike refused the API client ({}): {}",
-                res.status,
-                errors(&res)
-            )));
-        }
-        let v: Value = serde_json::from_slice(&res.body)
-            .map_err(|_| ToolError::Unavailable("CrowdStrike's token answer is not JSON".into()))?;
-        let token = v["access_token"]
-            .as_str()
-            .ok_or_else(|| ToolError::Unavailable("CrowdStrike sent no access token".into()))?
-            .to_owned();
-        let lifetime = v["expires_in"].as_u64().unwrap_or(1799).saturating_sub(60);
-        *cached = Some((token.clone(), Instant::now() + Duration::from_secs(lifetime)));
-        Ok(token)
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, ToolError> {
         for attempt in 0..2 {
-            let token = self.token().await?;
+            let token = self.credentials.token(&self.client).await?;
             let mut req = self
                 .client
                 .request(method.clone(), &format!("{}{path}", self.base))
@@ -114,9 +81,7 @@ impl Falcon {
             let res = self.client.send(req).await.map_err(|e| unreachable(&e))?;
             match res.status.as_u16() {
                 // An expired or revoked token: get a new one once.
-                401 if attempt == 0 => {
-                    *self.token.lock().await = None;
-                }
+                401 if attempt == 0 => self.credentials.forget().await,
                 s if (200..300).contains(&s) => {
                     return serde_json::from_slice(&res.body)
                         .map_err(|_| ToolError::Unavailable("CrowdStrike's answer is not JSON".into()));

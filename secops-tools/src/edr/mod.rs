@@ -2,3 +2,4 @@
 //! is a high-risk tool, which waits for a person's approval under the default approval policy.
 
 pub mod crowdstrike;
+pub mod defender;

@@ -17,16 +17,15 @@
 mod template;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use secops_core::tool::{RiskLevel, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use crate::egress::{EgressClient, EgressError, Method};
+use crate::oauth::{ClientAuth, ClientCredentials};
 
 /// How the tool authenticates; the secrets themselves come separately, as [`Credentials`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -160,12 +159,6 @@ pub struct SpecError {
     pub reason: String,
 }
 
-/// A cached OAuth token.
-struct CachedToken {
-    token: String,
-    until: Instant,
-}
-
 /// The generic HTTP tool.
 pub struct HttpTool {
     spec: HttpToolSpec,
@@ -173,7 +166,8 @@ pub struct HttpTool {
     method: Method,
     credentials: Credentials,
     client: EgressClient,
-    oauth: Arc<Mutex<Option<CachedToken>>>,
+    /// With OAuth client credentials configured: the token source.
+    oauth: Option<ClientCredentials>,
 }
 
 impl std::fmt::Debug for HttpTool {
@@ -246,6 +240,23 @@ impl HttpTool {
                 "`{{{{{unknown}}}}}` is not a property of the input schema"
             )));
         }
+        let oauth = match (&spec.auth, &credentials.client_id, &credentials.client_secret) {
+            (AuthSpec::Oauth2ClientCredentials { token_url, scope }, Some(id), Some(secret)) => {
+                let mut form = vec![("grant_type", "client_credentials".to_owned())];
+                if let Some(scope) = scope {
+                    form.push(("scope", scope.clone()));
+                }
+                Some(ClientCredentials::new(
+                    "the token endpoint",
+                    token_url.clone(),
+                    (id.clone(), secret.clone()),
+                    ClientAuth::Basic,
+                    form,
+                    Duration::from_secs(30),
+                ))
+            }
+            _ => None,
+        };
         let definition = ToolDefinition::new(
             spec.name.clone(),
             spec.description.clone(),
@@ -258,7 +269,7 @@ impl HttpTool {
             method,
             credentials,
             client,
-            oauth: Arc::default(),
+            oauth,
         })
     }
 
@@ -278,54 +289,6 @@ impl HttpTool {
             out.push(t.to_owned());
         }
         out
-    }
-
-    async fn oauth_token(&self, token_url: &str, scope: Option<&str>) -> Result<String, ToolError> {
-        let mut cached = self.oauth.lock().await;
-        if let Some(t) = cached.as_ref()
-            && t.until > Instant::now()
-        {
-            return Ok(t.token.clone());
-        }
-        let (Some(id), Some(secret)) = (&self.credentials.client_id, &self.credentials.client_secret) else {
-            return Err(ToolError::Unavailable(
-                "the tool's client id and secret are not configured".into(),
-            ));
-        };
-        let mut form = vec![("grant_type", "client_credentials")];
-        if let Some(s) = scope {
-            form.push(("scope", s));
-        }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let req = self
-            .client
-            .request(Method::POST, token_url)
-            .map_err(|e| ToolError::Unavailable(e.to_string()))?
-            .basic_auth(id, Some(secret))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        let res = self.client.send(req).await.map_err(|e| unavailable(&e))?;
-        if !res.status.is_success() {
-            return Err(ToolError::Unavailable(format!(
-                "the token endpoint answered {}",
-                res.status
-            )));
-        }
-        let parsed: Value = serde_json::from_slice(&res.body)
-            .map_err(|_| ToolError::Unavailable("the token endpoint's answer is not JSON".into()))?;
-        let token = parsed["access_token"]
-            .as_str()
-            .ok_or_else(|| ToolError::Unavailable("the token endpoint sent no access_token".into()))?
-            .to_owned();
-        // Renew a little early, so a token never expires in flight.
-        let lifetime = parsed["expires_in"].as_u64().unwrap_or(300).saturating_sub(30);
-        *cached = Some(CachedToken {
-            token: token.clone(),
-            until: Instant::now() + Duration::from_secs(lifetime),
-        });
-        Ok(token)
     }
 }
 
@@ -409,8 +372,13 @@ impl Tool for HttpTool {
                         .ok_or_else(|| missing("API key"))?,
                 )?,
             ),
-            AuthSpec::Oauth2ClientCredentials { token_url, scope } => {
-                let token = self.oauth_token(token_url, scope.as_deref()).await?;
+            AuthSpec::Oauth2ClientCredentials { .. } => {
+                let token = self
+                    .oauth
+                    .as_ref()
+                    .ok_or_else(|| missing("client id and secret"))?
+                    .token(&self.client)
+                    .await?;
                 let r = req.bearer_auth(&token);
                 oauth_token = Some(token);
                 r
@@ -431,7 +399,9 @@ impl Tool for HttpTool {
         if !res.status.is_success() {
             if res.status.as_u16() == 401 || res.status.as_u16() == 403 {
                 // A token that stopped working: fetch a new one next time.
-                *self.oauth.lock().await = None;
+                if let Some(o) = &self.oauth {
+                    o.forget().await;
+                }
             }
             let retry = res
                 .headers
