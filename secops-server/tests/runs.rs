@@ -471,6 +471,34 @@ async fn websocket_chat_with_an_approval_round_trip() {
             "{name}: {actions:?}"
         );
 
+        // Every tool call is audited: the tool, a digest of its arguments (not the arguments), outcome, duration.
+        let (_, tools) = dep
+            .call(
+                Method::GET,
+                "/v1/audit-events?resource_kind=tools",
+                Some(&token),
+                None,
+            )
+            .await;
+        let call = &tools["items"][0];
+        assert_eq!(
+            (
+                call["action"].as_str(),
+                call["outcome"].as_str(),
+                call["actor_kind"].as_str()
+            ),
+            (Some("tool_call isolate_host"), Some("success"), Some("agent")),
+            "{name}: {tools}"
+        );
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(br#"{"host":"ws-042"}"#));
+        assert_eq!(call["context"]["arguments_sha256"], digest.as_str(), "{name}");
+        assert_eq!(call["context"]["run_id"], run.as_str());
+        assert!(
+            call["context"]["duration_ms"].is_u64() && !call.to_string().contains("\"ws-042\""),
+            "{name}: {call}"
+        );
+
         // Another organisation cannot open this chat, nor decide on its runs.
         let other = dep.owner("Red Team").await;
         match connect(dep.addr, &chat, &other).await {

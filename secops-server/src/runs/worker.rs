@@ -16,6 +16,7 @@ use secops_core::tenancy::{ChatId, OrgId, RunId};
 use secops_store::queue::{Change, ChangeListener, ClaimedRun};
 use secops_store::runs::{RunTrigger, StoredRunEvent};
 use secops_store::{Store, StoreResult};
+use serde_json::Value;
 use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -398,6 +399,7 @@ async fn drive(job: Job, live: &broadcast::Sender<LiveEvent>) -> Result<(), ApiE
     } = job;
     let run_id = state.run_id;
     let (tx, mut rx) = mpsc::unbounded_channel::<RunEvent>();
+    let mut calls = ToolCallAudit::resuming(&state);
     let driving = async {
         let status = agent.drive(&mut state, &tx, &cancel).await;
         drop(tx);
@@ -412,6 +414,10 @@ async fn drive(job: Job, live: &broadcast::Sender<LiveEvent>) -> Result<(), ApiE
                 t.mark_run_running(run_id).await?;
             }
             t.append_run_events(run_id, &batch).await?;
+            let audited = calls.records(run_id, &batch);
+            if !audited.is_empty() {
+                t.append_audit_batch(audited).await?;
+            }
             t.commit().await?;
             if live.receiver_count() > 0 {
                 let stored: Arc<[StoredRunEvent]> = batch.iter().map(|e| as_stored(e, now())).collect();
@@ -444,6 +450,73 @@ async fn drive(job: Job, live: &broadcast::Sender<LiveEvent>) -> Result<(), ApiE
         .unwrap_or_default();
     crate::telemetry::run_stopped(&name, &state.counters.usage, state.counters.cost_usd);
     Ok(())
+}
+
+fn digest(input: &Value) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(input.to_string().as_bytes()))
+}
+
+/// Turns a run's tool calls into audit records: which tool, a digest of the arguments (they may hold personal
+/// data, so not the arguments themselves), the outcome and the duration.
+#[derive(Default)]
+struct ToolCallAudit {
+    /// Arguments digest by call id, from the request until the result.
+    requested: HashMap<String, String>,
+}
+
+impl ToolCallAudit {
+    /// Knows the calls already in the transcript: a run resumed after approval runs calls requested (and
+    /// perhaps edited) before it paused.
+    fn resuming(state: &RunState) -> Self {
+        let mut audit = Self::default();
+        for m in state.transcript.messages() {
+            for block in &m.content {
+                if let secops_core::message::ContentBlock::ToolUse(call) = block {
+                    audit.requested.insert(call.id.clone(), digest(&call.input));
+                }
+            }
+        }
+        audit
+    }
+
+    fn records(&mut self, run: RunId, events: &[RunEvent]) -> Vec<secops_store::audit::NewAuditEvent> {
+        use secops_core::run::RunEventKind;
+        let mut out = Vec::new();
+        for e in events {
+            match &e.kind {
+                RunEventKind::ToolCallRequested { call } => {
+                    self.requested.insert(call.id.clone(), digest(&call.input));
+                }
+                RunEventKind::ToolResult { execution } => {
+                    let outcome = if execution.is_error {
+                        secops_store::audit::AuditOutcome::Failure
+                    } else {
+                        secops_store::audit::AuditOutcome::Success
+                    };
+                    out.push(secops_store::audit::NewAuditEvent {
+                        actor_kind: "agent".into(),
+                        actor_id: None,
+                        action: format!("tool_call {}", execution.tool),
+                        resource_kind: "tools".into(),
+                        resource_id: Some(execution.tool.clone()),
+                        ip: None,
+                        user_agent: None,
+                        context: serde_json::json!({
+                            "run_id": run,
+                            "call_id": execution.call_id,
+                            "arguments_sha256": self.requested.remove(&execution.call_id),
+                            "outcome": execution.outcome,
+                            "duration_ms": execution.duration_ms,
+                        }),
+                        outcome,
+                    });
+                }
+                _ => {}
+            }
+        }
+        out
+    }
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
