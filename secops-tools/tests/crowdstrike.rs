@@ -84,6 +84,10 @@ async fn lookup_contain_and_lift_send_what_falcon_documents() {
     let (addr, log, tokens, _server) = fake_falcon().await;
     let f = falcon(addr, SECRET);
     let lookup = Typed::new(FalconHostLookup(f.clone()));
+    assert!(
+        lookup.definition().untrusted_output,
+        "what Falcon returns reaches the model as untrusted data"
+    );
     let out = lookup
         .call(&support::ctx(), json!({"hostname": "ws-042"}))
         .await

@@ -101,6 +101,10 @@ response = {{ pointer = "/data", fields = ["score", "country", "echo"] }}
         client(),
     )
     .unwrap();
+    assert!(
+        tool.definition().untrusted_output,
+        "what the service returns reaches the model as untrusted data"
+    );
     let out = tool
         .call(&support::ctx(), json!({"ip": "203.0.113.7", "limit": 5}))
         .await

@@ -6,7 +6,7 @@
 //! an error tool result the model can read and react to.
 
 mod approval;
-mod registry;
+pub(crate) mod registry;
 mod typed;
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,11 @@ pub struct ToolDefinition {
     /// Risk level; not sent to the model.
     #[serde(default)]
     pub risk: RiskLevel,
+    /// Whether the output is data from an outside system (a SIEM, a threat-intel service, a web page). Such
+    /// output reaches the model inside a `<tool_output trust="untrusted">` envelope naming its source, and the
+    /// system prompt tells the model never to follow instructions found there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untrusted_output: bool,
 }
 
 impl ToolDefinition {
@@ -55,6 +60,7 @@ impl ToolDefinition {
             description: description.into(),
             input_schema,
             risk: RiskLevel::Low,
+            untrusted_output: false,
         }
     }
 
@@ -62,6 +68,13 @@ impl ToolDefinition {
     #[must_use]
     pub fn with_risk(mut self, risk: RiskLevel) -> Self {
         self.risk = risk;
+        self
+    }
+
+    /// Marks the output as data from an outside system (see [`untrusted_output`](Self::untrusted_output)).
+    #[must_use]
+    pub fn with_untrusted_output(mut self) -> Self {
+        self.untrusted_output = true;
         self
     }
 }

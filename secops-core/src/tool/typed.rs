@@ -54,6 +54,11 @@ pub trait TypedTool: Send + Sync + 'static {
     fn risk(&self) -> RiskLevel {
         RiskLevel::Low
     }
+    /// Whether the output is data from an outside system, to be handed to the model as untrusted; false by
+    /// default (see [`ToolDefinition::untrusted_output`]).
+    fn untrusted_output(&self) -> bool {
+        false
+    }
     /// Does the work.
     fn run(
         &self,
@@ -83,6 +88,7 @@ impl<T: TypedTool> Typed<T> {
             description: tool.description().to_owned(),
             input_schema: schema,
             risk: tool.risk(),
+            untrusted_output: tool.untrusted_output(),
         };
         Self { tool, definition }
     }

@@ -191,6 +191,10 @@ fn fql_value(v: &str) -> Result<&str, ToolError> {
 impl TypedTool for FalconHostLookup {
     type Input = HostQuery;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "crowdstrike_host_lookup"
     }
@@ -308,6 +312,10 @@ pub struct FalconContain(pub Falcon);
 impl TypedTool for FalconContain {
     type Input = DeviceAction;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "crowdstrike_contain_host"
     }
@@ -329,6 +337,10 @@ pub struct FalconLiftContainment(pub Falcon);
 impl TypedTool for FalconLiftContainment {
     type Input = DeviceAction;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "crowdstrike_lift_containment"
     }

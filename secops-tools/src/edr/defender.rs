@@ -211,6 +211,10 @@ fn odata_value(v: &str) -> Result<&str, ToolError> {
 impl TypedTool for DefenderMachineLookup {
     type Input = MachineQuery;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "defender_machine_lookup"
     }
@@ -307,6 +311,10 @@ pub struct DefenderIsolate(pub Defender);
 impl TypedTool for DefenderIsolate {
     type Input = Isolation;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "defender_isolate_machine"
     }
@@ -341,6 +349,10 @@ pub struct DefenderRelease(pub Defender);
 impl TypedTool for DefenderRelease {
     type Input = Release;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "defender_release_machine"
     }

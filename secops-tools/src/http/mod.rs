@@ -262,7 +262,8 @@ impl HttpTool {
             spec.description.clone(),
             spec.input_schema.clone(),
         )
-        .with_risk(spec.risk);
+        .with_risk(spec.risk)
+        .with_untrusted_output();
         Ok(Self {
             spec,
             definition,

@@ -77,6 +77,10 @@ impl AbuseIpDb {
 impl TypedTool for AbuseIpDb {
     type Input = AbuseIpCheck;
     type Output = AbuseIpReport;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
 
     fn name(&self) -> &str {
         "abuseipdb_check"

@@ -128,6 +128,10 @@ fn path(kind: IndicatorKind, value: &str) -> Result<String, ToolError> {
 impl TypedTool for VirusTotal {
     type Input = VirusTotalLookup;
     type Output = VirusTotalReport;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
 
     fn name(&self) -> &str {
         "virustotal_lookup"

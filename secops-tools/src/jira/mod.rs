@@ -193,6 +193,10 @@ pub struct JiraCreateIssue(pub JiraSite);
 impl TypedTool for JiraCreateIssue {
     type Input = NewIssue;
     type Output = CreatedIssue;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "jira_create_issue"
     }
@@ -242,6 +246,10 @@ pub struct JiraAddComment(pub JiraSite);
 impl TypedTool for JiraAddComment {
     type Input = NewComment;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "jira_add_comment"
     }
@@ -285,6 +293,10 @@ pub struct JiraSearch(pub JiraSite);
 impl TypedTool for JiraSearch {
     type Input = JqlSearch;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "jira_search"
     }
@@ -339,6 +351,10 @@ pub struct JiraTransition(pub JiraSite);
 impl TypedTool for JiraTransition {
     type Input = Transition;
     type Output = Value;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "jira_transition_issue"
     }

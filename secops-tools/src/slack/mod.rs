@@ -145,6 +145,10 @@ fn unavailable_status(res: &EgressResponse) -> Option<ToolError> {
 impl TypedTool for SlackPostMessage {
     type Input = PostMessage;
     type Output = Posted;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
 
     fn name(&self) -> &str {
         "slack_post_message"
@@ -190,6 +194,10 @@ impl TypedTool for SlackPostMessage {
 impl TypedTool for SlackWebhook {
     type Input = WebhookMessage;
     type Output = Delivered;
+    // Everything these services return was written by someone else (log lines, ticket text, verdicts).
+    fn untrusted_output(&self) -> bool {
+        true
+    }
 
     fn name(&self) -> &str {
         "slack_notify"

@@ -6,10 +6,14 @@ impl Agent {
     /// The system prompt for one call: the agent's prompt plus retrieved context, the memory summary and
     /// call-specific instructions. Borrowed when there is nothing to add.
     pub(super) fn system_prompt<'a>(&'a self, state: &RunState, extra: Option<&str>) -> Cow<'a, str> {
-        if state.context.is_empty() && state.memory.summary.is_none() && extra.is_none() {
+        let untrusted = self.tools.definitions().iter().any(|d| d.untrusted_output);
+        if state.context.is_empty() && state.memory.summary.is_none() && extra.is_none() && !untrusted {
             return Cow::Borrowed(&self.config.system_prompt);
         }
         let mut s = self.config.system_prompt.clone();
+        if untrusted {
+            s.push_str(crate::tool::registry::UNTRUSTED_NOTICE);
+        }
         if !state.context.is_empty() {
             s.push_str("\n\n## Retrieved context\nCite a passage as [n] where you use it.\n");
             for (i, passage) in state.context.iter().enumerate() {
