@@ -119,7 +119,8 @@ pub struct Config {
     /// The address clients reach this server at, without a trailing slash (`SECOPS_PUBLIC_URL`, default
     /// `http://{listen}`). Single sign-on builds the callback URL it registers with identity providers from it.
     pub public_url: String,
-    /// Accept `http://` identity-provider URLs (`SECOPS_SSO_ALLOW_INSECURE_ISSUERS`, default false). Only for
+    /// Accept `http://` identity-provider URLs and providers on loopback or private addresses
+    /// (`SECOPS_SSO_ALLOW_INSECURE_ISSUERS`, default false). Only for
     /// tests and local development: an organisation admin chooses the issuer and the server fetches from it, so
     /// plain HTTP would let it reach internal services and let anyone on the path forge logins.
     pub sso_allow_insecure_issuers: bool,

@@ -49,32 +49,40 @@ pub enum HttpError {
     /// The HTTP client could not be built (TLS set-up failed).
     #[error("the HTTP client is unavailable: {0}")]
     Unavailable(String),
-    /// Connecting, sending or receiving failed (including time-outs).
-    #[error("request failed")]
-    Request(#[from] reqwest::Error),
-    /// The response exceeded [`MAX_RESPONSE_BYTES`].
-    #[error("the response is larger than {MAX_RESPONSE_BYTES} bytes")]
-    TooLarge,
+    /// The egress guard refused the destination, or connecting, sending or receiving failed (including
+    /// time-outs, redirects and oversize answers).
+    #[error("{0}")]
+    Egress(#[from] secops_tools::egress::EgressError),
 }
 
-/// The HTTP client for identity providers. Redirects are disabled (a provider cannot bounce the server to
-/// another host), connections and whole requests time out, and bodies are capped.
+/// The HTTP client for identity providers, through the egress guard: an organisation admin chooses the issuer
+/// and the server fetches from it, so private, loopback and metadata addresses are refused, redirects are not
+/// followed (a provider cannot bounce the server to another host), connections and whole requests time out, and
+/// bodies are capped.
 #[derive(Debug, Clone)]
 pub struct SsoHttp {
-    client: Result<reqwest::Client, String>,
+    client: Result<secops_tools::egress::EgressClient, String>,
     allow_insecure: bool,
 }
 
 impl SsoHttp {
-    /// A client; `allow_insecure` also permits `http://` URLs.
+    /// A client; `allow_insecure` (tests and local development only) also permits `http://` URLs and
+    /// identity providers on loopback and private networks.
     #[must_use]
     pub fn new(allow_insecure: bool) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
-            .build()
-            .map_err(|e| e.to_string());
+        use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
+        let policy = if allow_insecure {
+            EgressPolicy::with_allow_list(&["0.0.0.0/0", "::/0"]).unwrap_or_default()
+        } else {
+            EgressPolicy::public_only()
+        };
+        let config = EgressConfig {
+            connect_timeout: CONNECT_TIMEOUT,
+            timeout: TOTAL_TIMEOUT,
+            max_redirects: 0,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+        };
+        let client = EgressClient::new(policy, config).map_err(|e| e.to_string());
         Self {
             client,
             allow_insecure,
@@ -103,30 +111,14 @@ impl SsoHttp {
                     .to_owned(),
             ));
         }
-        let mut response = client
-            .request(parts.method, url)
+        let request = client
+            .request(parts.method, &url)?
             .headers(parts.headers)
-            .body(body)
-            .send()
-            .await?;
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
-        {
-            return Err(HttpError::TooLarge);
-        }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(HttpError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let mut out = HttpResponse::new(bytes);
-        *out.status_mut() = status;
-        *out.headers_mut() = headers;
+            .body(body);
+        let response = client.send(request).await?;
+        let mut out = HttpResponse::new(response.body.to_vec());
+        *out.status_mut() = response.status;
+        *out.headers_mut() = response.headers;
         Ok(out)
     }
 }
@@ -353,4 +345,37 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out.chars().take(500).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(url: &str) -> HttpRequest {
+        let mut req = HttpRequest::new(Vec::new());
+        *req.uri_mut() = url.parse().unwrap();
+        req
+    }
+
+    #[tokio::test]
+    async fn identity_providers_on_private_or_metadata_addresses_are_refused() {
+        let http = SsoHttp::new(false);
+        for url in [
+            "https://169.254.169.254/.well-known/openid-configuration",
+            "https://127.0.0.1:8443/.well-known/openid-configuration",
+            "https://10.0.0.5/.well-known/openid-configuration",
+            "https://[::1]/.well-known/openid-configuration",
+        ] {
+            match http.send(get(url)).await {
+                Err(HttpError::Egress(secops_tools::egress::EgressError::Refused(r))) => {
+                    assert!(r.to_string().contains("allow-list"), "{url}: {r}");
+                }
+                other => panic!("{url}: expected a refusal, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            http.send(get("http://idp.example.com/")).await,
+            Err(HttpError::Refused(_))
+        ));
+    }
 }
