@@ -27,6 +27,8 @@ pub struct AppState {
     pub worker: Arc<crate::runs::Worker>,
     /// Where attachment bytes go; `None` keeps them under the data directory.
     pub files: Option<Arc<dyn FileStore>>,
+    /// The data-directory store, made on first use (creating its folder once, not per request).
+    default_files: Arc<std::sync::OnceLock<Arc<dyn FileStore>>>,
     /// Counts failed logins.
     pub login_limiter: Arc<crate::auth::limit::LoginLimiter>,
     /// Talks to organisations' identity providers (redirects off, time-outs, size cap).
@@ -59,6 +61,7 @@ impl AppState {
             tools: Arc::default(),
             worker,
             files: None,
+            default_files: Arc::default(),
             login_limiter: Arc::default(),
             sso_http,
         }
@@ -81,11 +84,11 @@ impl AppState {
 
     /// The attachment store.
     pub fn files(&self) -> Result<Arc<dyn FileStore>, secops_store::StoreError> {
-        match &self.files {
-            Some(f) => Ok(Arc::clone(f)),
-            None => Ok(Arc::new(LocalFileStore::new(
-                self.config.data_dir.join("attachments"),
-            )?)),
+        if let Some(f) = self.files.as_ref().or_else(|| self.default_files.get()) {
+            return Ok(Arc::clone(f));
         }
+        let local: Arc<dyn FileStore> =
+            Arc::new(LocalFileStore::new(self.config.data_dir.join("attachments"))?);
+        Ok(Arc::clone(self.default_files.get_or_init(|| local)))
     }
 }

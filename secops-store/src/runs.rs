@@ -285,8 +285,13 @@ impl TenantTx {
         Ok(row.ok_or(StoreError::NotFound("run"))?.0.map(|s| s.0))
     }
 
-    /// Appends events of one run (sequence numbers come from the events; a repeated number is refused).
-    pub async fn append_run_events(&mut self, run: RunId, events: &[RunEvent]) -> StoreResult<()> {
+    /// Appends events of one run (sequence numbers come from the events; a repeated number is refused), and
+    /// returns them as [`run_events`](Self::run_events) will read them back.
+    pub async fn append_run_events(
+        &mut self,
+        run: RunId,
+        events: &[RunEvent],
+    ) -> StoreResult<Vec<StoredRunEvent>> {
         let org = self.org;
         let mut rows = Vec::with_capacity(events.len());
         for event in events {
@@ -337,7 +342,16 @@ impl TenantTx {
         if !events.is_empty() {
             self.notify_run_events(run).await?;
         }
-        Ok(())
+        Ok(rows
+            .into_iter()
+            .map(|(seq, kind, payload)| StoredRunEvent {
+                run_id: run,
+                seq,
+                kind,
+                payload,
+                created_at: t,
+            })
+            .collect())
     }
 
     /// Events of a run after sequence number `after` (0 for all), in order, at most `limit`.

@@ -528,11 +528,7 @@ pub(crate) async fn decide_call(
     let holder = state.worker.holder();
     tx.enqueue_run(run_id, holder, worker::LEASE).await?;
     tx.commit().await?;
-    let chat = (saved.trigger == RunTrigger::Chat)
-        .then(|| saved.input.get("chat_id").and_then(|v| v.as_str()))
-        .flatten()
-        .and_then(|s| s.parse::<uuid::Uuid>().ok())
-        .map(secops_core::tenancy::ChatId::from_uuid);
+    let chat = worker::chat_of(&saved);
     if holder.is_some() {
         // Streams following the run re-subscribe when they next look.
         drop(

@@ -321,11 +321,7 @@ impl Worker {
             None => tx.active_prompt(agent.id).await?.body,
         };
         tx.commit().await?;
-        let chat = (run.trigger == RunTrigger::Chat)
-            .then(|| run.input.get("chat_id").and_then(|v| v.as_str()))
-            .flatten()
-            .and_then(|s| s.parse::<uuid::Uuid>().ok())
-            .map(ChatId::from_uuid);
+        let chat = chat_of(&run);
         let runtime = runtime_agent(app, agent.config, prompt, &agent.tools)?;
         // Streams in this process subscribe themselves.
         drop(self.start(app.clone(), runtime, c.org, state, run.version, chat));
@@ -413,17 +409,14 @@ async fn drive(job: Job, live: &broadcast::Sender<LiveEvent>) -> Result<(), ApiE
             if std::mem::take(&mut first) {
                 t.mark_run_running(run_id).await?;
             }
-            t.append_run_events(run_id, &batch).await?;
+            let stored = t.append_run_events(run_id, &batch).await?;
             let audited = calls.records(run_id, &batch);
             if !audited.is_empty() {
                 t.append_audit_batch(audited).await?;
             }
             t.commit().await?;
-            if live.receiver_count() > 0 {
-                let stored: Arc<[StoredRunEvent]> = batch.iter().map(|e| as_stored(e, now())).collect();
-                // A follower that is gone is fine.
-                let _ = live.send(LiveEvent::Stored(stored));
-            }
+            // A follower that is gone is fine.
+            let _ = live.send(LiveEvent::Stored(stored.into()));
             batch.clear();
         }
         Ok::<(), ApiError>(())
@@ -519,27 +512,6 @@ impl ToolCallAudit {
     }
 }
 
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
-
-/// An event as the store returns it, for followers in this process (the same JSON the store keeps).
-fn as_stored(e: &RunEvent, at: chrono::DateTime<chrono::Utc>) -> StoredRunEvent {
-    let payload = serde_json::to_value(e).unwrap_or_default();
-    let kind = payload
-        .get("type")
-        .and_then(|t| t.as_str())
-        .unwrap_or("unknown")
-        .to_owned();
-    StoredRunEvent {
-        run_id: e.run_id,
-        seq: i64::try_from(e.seq).unwrap_or(i64::MAX),
-        kind,
-        payload,
-        created_at: at,
-    }
-}
-
 /// Builds the runtime agent for a stored agent: its configuration with the active prompt, and the tools of the
 /// server's catalogue it is allowed to use.
 pub(crate) fn runtime_agent(
@@ -577,6 +549,15 @@ pub(crate) fn runtime_agent(
                 e.to_string(),
             )
         })
+}
+
+/// The chat a run answers, for runs a chat message started (the answer is added to it when the run ends).
+pub(super) fn chat_of(run: &secops_store::runs::Run) -> Option<ChatId> {
+    (run.trigger == RunTrigger::Chat)
+        .then(|| run.input.get("chat_id").and_then(|v| v.as_str()))
+        .flatten()
+        .and_then(|s| s.parse::<uuid::Uuid>().ok())
+        .map(ChatId::from_uuid)
 }
 
 /// Whether a stored status means the run still changes.

@@ -177,17 +177,6 @@ pub struct Host {
 #[derive(Debug, Clone)]
 pub struct FalconHostLookup(pub Falcon);
 
-/// A filter value may not break out of its quotes in Falcon's query language.
-fn fql_value(v: &str) -> Result<&str, ToolError> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > 255 || v.contains(['\'', '\\', '+', ',']) {
-        return Err(ToolError::InvalidInput(format!(
-            "`{v}` cannot be used in a host filter"
-        )));
-    }
-    Ok(v)
-}
-
 impl TypedTool for FalconHostLookup {
     type Input = HostQuery;
     type Output = Value;
@@ -202,16 +191,14 @@ impl TypedTool for FalconHostLookup {
         "Find hosts in CrowdStrike Falcon by hostname or local IP: device id, OS, containment state, last seen."
     }
     async fn run(&self, _ctx: &ToolContext, input: HostQuery) -> Result<Value, ToolError> {
-        let filter = match (&input.hostname, &input.ip) {
-            (Some(h), None) => format!("hostname:'{}'", fql_value(h)?),
-            (None, Some(ip)) => {
-                let ip: std::net::IpAddr = ip
-                    .trim()
-                    .parse()
-                    .map_err(|_| ToolError::InvalidInput(format!("`{ip}` is not an IP address")))?;
-                format!("local_ip:'{ip}'")
-            }
-            _ => return Err(ToolError::InvalidInput("give either a hostname or an ip".into())),
+        let filter = match super::host_key(
+            input.hostname.as_deref(),
+            input.ip.as_deref(),
+            &['+', ','],
+            "host",
+        )? {
+            super::HostKey::Name(name) => format!("hostname:'{name}'"),
+            super::HostKey::Ip(ip) => format!("local_ip:'{ip}'"),
         };
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("filter", &filter)

@@ -119,11 +119,7 @@ impl Defender {
                 "Defender has no such machine or action ({code}): {message}"
             )),
             429 => {
-                let after = res
-                    .headers
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("a few");
+                let after = res.retry_after().unwrap_or("a few");
                 ToolError::Unavailable(format!("Defender is rate limiting; retry after {after} s"))
             }
             s if s >= 500 => ToolError::Unavailable(format!("Defender answered {}", res.status)),
@@ -198,16 +194,6 @@ pub struct Machine {
 #[derive(Debug, Clone)]
 pub struct DefenderMachineLookup(pub Defender);
 
-fn odata_value(v: &str) -> Result<&str, ToolError> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > 255 || v.contains(['\'', '\\']) {
-        return Err(ToolError::InvalidInput(format!(
-            "`{v}` cannot be used in a machine filter"
-        )));
-    }
-    Ok(v)
-}
-
 impl TypedTool for DefenderMachineLookup {
     type Input = MachineQuery;
     type Output = Value;
@@ -222,16 +208,9 @@ impl TypedTool for DefenderMachineLookup {
         "Find machines in Microsoft Defender for Endpoint by DNS name or last IP: id, OS, health, risk, last seen."
     }
     async fn run(&self, _ctx: &ToolContext, input: MachineQuery) -> Result<Value, ToolError> {
-        let filter = match (&input.hostname, &input.ip) {
-            (Some(h), None) => format!("computerDnsName eq '{}'", odata_value(h)?.to_ascii_lowercase()),
-            (None, Some(ip)) => {
-                let ip: std::net::IpAddr = ip
-                    .trim()
-                    .parse()
-                    .map_err(|_| ToolError::InvalidInput(format!("`{ip}` is not an IP address")))?;
-                format!("lastIpAddress eq '{ip}'")
-            }
-            _ => return Err(ToolError::InvalidInput("give either a hostname or an ip".into())),
+        let filter = match super::host_key(input.hostname.as_deref(), input.ip.as_deref(), &[], "machine")? {
+            super::HostKey::Name(name) => format!("computerDnsName eq '{}'", name.to_ascii_lowercase()),
+            super::HostKey::Ip(ip) => format!("lastIpAddress eq '{ip}'"),
         };
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("$filter", &filter)

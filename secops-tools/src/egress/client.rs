@@ -47,6 +47,14 @@ pub struct EgressResponse {
     pub url: Url,
 }
 
+impl EgressResponse {
+    /// The `Retry-After` header (seconds or an HTTP date) of a rate-limited or unavailable answer.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<&str> {
+        self.headers.get("retry-after").and_then(|v| v.to_str().ok())
+    }
+}
+
 /// An HTTP client that reaches only what an [`EgressPolicy`] allows.
 #[derive(Debug, Clone)]
 pub struct EgressClient {

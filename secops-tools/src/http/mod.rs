@@ -405,9 +405,7 @@ impl Tool for HttpTool {
                 }
             }
             let retry = res
-                .headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
+                .retry_after()
                 .map(|s| format!("; retry after {s} s"))
                 .unwrap_or_default();
             let excerpt: String = text.chars().take(500).collect();

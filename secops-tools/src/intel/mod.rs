@@ -21,9 +21,7 @@ fn service_trouble(service: &str, res: &EgressResponse, detail: &str) -> Option<
     match res.status.as_u16() {
         429 => {
             let after = res
-                .headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
+                .retry_after()
                 .map_or_else(String::new, |s| format!("; retry after {s} s"));
             Some(ToolError::Unavailable(format!(
                 "{service} quota is exhausted{after}: {detail}"

@@ -135,11 +135,7 @@ impl JiraSite {
         let detail = messages.join("; ");
         Err(match res.status.as_u16() {
             429 => {
-                let after = res
-                    .headers
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("a few");
+                let after = res.retry_after().unwrap_or("a few");
                 ToolError::Unavailable(format!("Jira is rate limiting; retry after {after} s"))
             }
             401 | 403 => ToolError::Unavailable(format!(

@@ -128,11 +128,7 @@ fn transport(e: &EgressError) -> ToolError {
 /// 429 and 5xx are the service's trouble, not the message's.
 fn unavailable_status(res: &EgressResponse) -> Option<ToolError> {
     if res.status.as_u16() == 429 {
-        let after = res
-            .headers
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("a few");
+        let after = res.retry_after().unwrap_or("a few");
         return Some(ToolError::Unavailable(format!(
             "Slack is rate limiting; retry after {after} s"
         )));
