@@ -2,7 +2,8 @@
 //!
 //! Tools for secops agents that act on the world (SIEM searches, EDR actions, tickets, threat intelligence), and
 //! the egress guard every outbound call they make goes through ([`egress`]). [`http`] is the generic HTTP tool,
-//! declared as data; vendor integrations have a folder each ([`slack`], more to come).
+//! declared as data; vendor integrations have a folder each ([`splunk`], [`jira`], [`slack`], [`edr`],
+//! [`intel`]). [`catalog`] lists the kinds an organisation can configure as data and builds their tools.
 //!
 //! ```
 //! use secops_tools::egress::{EgressClient, EgressConfig, EgressError, EgressPolicy, Method};
@@ -14,11 +15,13 @@
 //! assert!(matches!(client.request(Method::GET, "file:///etc/passwd"), Err(EgressError::Scheme(_))));
 //! ```
 
+pub mod catalog;
 pub mod edr;
 pub mod egress;
 pub mod http;
 pub mod intel;
 pub mod jira;
 mod oauth;
+pub mod scrub;
 pub mod slack;
 pub mod splunk;

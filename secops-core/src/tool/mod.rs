@@ -21,7 +21,20 @@ pub use typed::{Typed, TypedTool};
 use crate::tenancy::{OrgId, RunId};
 
 /// How much harm a tool call can do; decides approval.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {
     /// Reads data (search the SIEM, look up an indicator).

@@ -66,6 +66,11 @@ impl Falcon {
         }
     }
 
+    /// A token from the tenant's token endpoint: proves the client credentials work.
+    pub(crate) async fn token(&self) -> Result<String, ToolError> {
+        self.credentials.token(&self.client).await
+    }
+
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, ToolError> {
         for attempt in 0..2 {
             let token = self.credentials.token(&self.client).await?;

@@ -89,6 +89,11 @@ impl Defender {
         self
     }
 
+    /// A token from the tenant's token endpoint: proves the client credentials work.
+    pub(crate) async fn token(&self) -> Result<String, ToolError> {
+        self.credentials.token(&self.client).await
+    }
+
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, ToolError> {
         let token = self.credentials.token(&self.client).await?;
         let mut req = self

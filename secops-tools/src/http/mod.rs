@@ -19,16 +19,17 @@ mod template;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use base64::Engine;
+use schemars::JsonSchema;
 use secops_core::tool::{RiskLevel, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::egress::{EgressClient, EgressError, Method};
 use crate::oauth::{ClientAuth, ClientCredentials};
+use crate::scrub::Secrets;
 
 /// How the tool authenticates; the secrets themselves come separately, as [`Credentials`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AuthSpec {
     /// No authentication.
@@ -53,7 +54,7 @@ pub enum AuthSpec {
 }
 
 /// What to return from the response.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseSpec {
     /// A JSON pointer into the response (`/data/attributes`).
@@ -82,7 +83,7 @@ impl Default for ResponseSpec {
 }
 
 /// An HTTP tool declared as data.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpToolSpec {
     /// The tool's name.
@@ -120,7 +121,7 @@ fn no_auth() -> AuthSpec {
 }
 
 /// The secrets an HTTP tool authenticates with, from the organisation's encrypted tool configuration.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// Bearer token.
@@ -275,19 +276,20 @@ impl HttpTool {
     }
 
     /// Every secret value, to scrub from what goes back to the model.
-    fn secrets(&self, extra: Option<&str>) -> Vec<String> {
+    fn secrets(&self, extra: Option<&str>) -> Secrets {
         let c = &self.credentials;
-        let mut out: Vec<String> = [&c.token, &c.password, &c.api_key, &c.client_secret]
+        let mut out = Secrets::new();
+        for s in [&c.token, &c.password, &c.api_key, &c.client_secret]
             .into_iter()
             .flatten()
-            .filter(|s| s.len() >= 4)
-            .cloned()
-            .collect();
+        {
+            out.add(s);
+        }
         if let (Some(user), Some(pass)) = (&c.username, &c.password) {
-            out.push(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")));
+            out.add_basic(user, pass);
         }
         if let Some(t) = extra {
-            out.push(t.to_owned());
+            out.add(t);
         }
         out
     }
@@ -300,15 +302,6 @@ fn unavailable(e: &EgressError) -> ToolError {
         }
         _ => ToolError::Unavailable(e.to_string()),
     }
-}
-
-fn scrub(mut text: String, secrets: &[String]) -> String {
-    for s in secrets {
-        if !s.is_empty() {
-            text = text.replace(s.as_str(), "[REDACTED]");
-        }
-    }
-    text
 }
 
 fn header_value(v: &str) -> Result<reqwest::header::HeaderValue, ToolError> {
@@ -387,7 +380,7 @@ impl Tool for HttpTool {
         };
         let secrets = self.secrets(oauth_token.as_deref());
         let res = self.client.send(req).await.map_err(|e| match unavailable(&e) {
-            ToolError::Unavailable(m) => ToolError::Unavailable(scrub(m, &secrets)),
+            ToolError::Unavailable(m) => ToolError::Unavailable(secrets.scrub(&m)),
             other => other,
         })?;
         if res.body.len() > self.spec.response.max_bytes {
@@ -409,10 +402,10 @@ impl Tool for HttpTool {
                 .map(|s| format!("; retry after {s} s"))
                 .unwrap_or_default();
             let excerpt: String = text.chars().take(500).collect();
-            return Err(ToolError::Failed(scrub(
-                format!("the service answered {}{retry}: {excerpt}", res.status),
-                &secrets,
-            )));
+            return Err(ToolError::Failed(secrets.scrub(&format!(
+                "the service answered {}{retry}: {excerpt}",
+                res.status
+            ))));
         }
         let content = if self.spec.response.pointer.is_some() || !self.spec.response.fields.is_empty() {
             let parsed: Value = serde_json::from_str(&text)
@@ -433,6 +426,6 @@ impl Tool for HttpTool {
         } else {
             text
         };
-        Ok(ToolOutput::text(scrub(content, &secrets)))
+        Ok(ToolOutput::text(secrets.scrub(&content)))
     }
 }

@@ -39,7 +39,7 @@ impl std::fmt::Debug for SplunkAuth {
 }
 
 impl SplunkAuth {
-    fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         match self {
             SplunkAuth::Token(t) => format!("Bearer {t}"),
             SplunkAuth::Basic { username, password } => format!(
