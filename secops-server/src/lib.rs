@@ -32,6 +32,7 @@ pub mod members;
 pub mod runs;
 pub mod state;
 pub mod telemetry;
+pub mod tools;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -48,7 +49,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "secops", description = "Multi-tenant API for security-operations AI agents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "chats"), (name = "sso"), (name = "health"))
+    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "chats"), (name = "sso"), (name = "tools"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -75,6 +76,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(members::router())
         .merge(runs::router())
         .merge(chats::router())
+        .merge(tools::router())
         .merge(OpenApiRouter::new().routes(utoipa_axum::routes!(telemetry::metrics)))
         .split_for_parts()
 }

@@ -152,6 +152,19 @@ async fn admin(config: &Config, command: AdminCommand) -> Result<(), Box<dyn std
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to standard error; `SECOPS_LOG` (or `RUST_LOG`) picks levels, e.g. `info,secops_server=debug`.
+    let filter = std::env::var("SECOPS_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|e| {
+        eprintln!("secops: ignoring the log filter `{filter}`: {e}");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

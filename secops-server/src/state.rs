@@ -23,6 +23,8 @@ pub struct AppState {
     pub provider: Option<Arc<dyn ModelProvider>>,
     /// Every tool this server offers; each agent gets the ones it names.
     pub tools: Arc<ToolRegistry>,
+    /// Tools built from organisations' tool configurations, reused while a configuration is unchanged.
+    pub configured_tools: Arc<crate::tools::ConfiguredTools>,
     /// Drives runs in this process.
     pub worker: Arc<crate::runs::Worker>,
     /// Where attachment bytes go; `None` keeps them under the data directory.
@@ -59,6 +61,7 @@ impl AppState {
             secret_box,
             provider,
             tools: Arc::default(),
+            configured_tools: Arc::default(),
             worker,
             files: None,
             default_files: Arc::default(),

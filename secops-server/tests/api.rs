@@ -634,6 +634,9 @@ const VIEWER_MAY: &[&str] = &[
     "GET /v1/runs/{id}",
     "GET /v1/runs/{id}/events",
     "GET /v1/members",
+    "GET /v1/tools",
+    "GET /v1/tool-configs",
+    "GET /v1/tool-configs/{id}",
 ];
 
 #[tokio::test]

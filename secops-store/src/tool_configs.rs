@@ -24,6 +24,8 @@ pub struct NewToolConfig {
     pub settings: serde_json::Value,
     /// Secret settings (tokens, passwords); encrypted before storing.
     pub credentials: Option<serde_json::Value>,
+    /// Private or loopback ranges (CIDR) the tools may reach besides public addresses.
+    pub egress_allow: Vec<String>,
 }
 
 impl std::fmt::Debug for NewToolConfig {
@@ -33,6 +35,34 @@ impl std::fmt::Debug for NewToolConfig {
             .field("kind", &self.kind)
             .field("settings", &self.settings)
             .field("credentials", &self.credentials.as_ref().map(|_| "[REDACTED]"))
+            .field("egress_allow", &self.egress_allow)
+            .finish()
+    }
+}
+
+/// What an update changes; `None` fields stay as they are.
+#[derive(Clone, Default, PartialEq)]
+pub struct ToolConfigChange {
+    /// New settings.
+    pub settings: Option<serde_json::Value>,
+    /// New credentials; `Some(None)` removes them.
+    pub credentials: Option<Option<serde_json::Value>>,
+    /// New egress allow-list.
+    pub egress_allow: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for ToolConfigChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolConfigChange")
+            .field("settings", &self.settings)
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map(|c| c.as_ref().map(|_| "[REDACTED]")),
+            )
+            .field("egress_allow", &self.egress_allow)
             .finish()
     }
 }
@@ -50,6 +80,8 @@ pub struct ToolConfig {
     pub settings: serde_json::Value,
     /// Whether credentials are stored (their values are never returned).
     pub has_credentials: bool,
+    /// Private or loopback ranges the tools may reach.
+    pub egress_allow: Vec<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -65,6 +97,7 @@ struct ToolRow {
     kind: String,
     settings: Json<serde_json::Value>,
     has_credentials: bool,
+    egress_allow: Json<Vec<String>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
@@ -78,6 +111,7 @@ impl From<ToolRow> for ToolConfig {
             kind: r.kind,
             settings: r.settings.0,
             has_credentials: r.has_credentials,
+            egress_allow: r.egress_allow.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
@@ -85,8 +119,7 @@ impl From<ToolRow> for ToolConfig {
     }
 }
 
-const TOOL_COLUMNS: &str =
-    "id, name, kind, settings, credentials IS NOT NULL AS has_credentials, created_at, updated_at, version";
+const TOOL_COLUMNS: &str = "id, name, kind, settings, credentials IS NOT NULL AS has_credentials, egress_allow, created_at, updated_at, version";
 
 /// Binds ciphertext to its organisation and row.
 fn associated(org: Uuid, id: Uuid) -> Vec<u8> {
@@ -127,10 +160,10 @@ impl TenantTx {
         let sealed = seal(secrets, *org.as_uuid(), *id.as_uuid(), new.credentials.as_ref())?;
         let t = now();
         let row: ToolRow = on_tx_guarded!(self, c => sqlx::query_as(fsql!(
-            "INSERT INTO tool_configs (organization_id, id, name, kind, settings, credentials, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1) RETURNING {TOOL_COLUMNS}"))
+            "INSERT INTO tool_configs (organization_id, id, name, kind, settings, credentials, egress_allow, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING {TOOL_COLUMNS}"))
             .bind(org.as_uuid()).bind(id.as_uuid()).bind(&new.name).bind(&new.kind).bind(Json(&new.settings)).bind(sealed)
-            .bind(t).fetch_one(c).await)
+            .bind(Json(&new.egress_allow)).bind(t).fetch_one(c).await)
         .map_err(|e| match StoreError::from(e) {
             StoreError::Duplicate(_) => StoreError::Duplicate("a tool configuration with that name"),
             other => other,
@@ -162,36 +195,50 @@ impl TenantTx {
         ))
     }
 
-    /// Changes settings and/or credentials (`Some(None)` removes them) at `expected_version`.
+    /// Applies `change` at `expected_version`.
     pub async fn update_tool_config(
         &mut self,
         secrets: &SecretBox,
         id: ToolConfigId,
         expected_version: i64,
-        settings: Option<serde_json::Value>,
-        credentials: Option<Option<serde_json::Value>>,
+        change: ToolConfigChange,
     ) -> StoreResult<ToolConfig> {
         let current = self.tool_config(id).await?;
         let org = self.org;
-        let settings = Json(settings.unwrap_or(current.settings));
-        let row: Option<ToolRow> = match credentials {
+        let settings = Json(change.settings.unwrap_or(current.settings));
+        let egress = Json(change.egress_allow.unwrap_or(current.egress_allow));
+        let row: Option<ToolRow> = match change.credentials {
             None => on_tx!(self, c => sqlx::query_as(fsql!(
-                "UPDATE tool_configs SET settings = $3, updated_at = $4, version = version + 1
-                 WHERE organization_id = $1 AND id = $2 AND version = $5 RETURNING {TOOL_COLUMNS}"))
-                .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(now()).bind(expected_version).fetch_optional(c).await)?,
+                "UPDATE tool_configs SET settings = $3, egress_allow = $4, updated_at = $5, version = version + 1
+                 WHERE organization_id = $1 AND id = $2 AND version = $6 RETURNING {TOOL_COLUMNS}"))
+                .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(&egress).bind(now()).bind(expected_version)
+                .fetch_optional(c).await)?,
             Some(creds) => {
                 let sealed = seal(secrets, *org.as_uuid(), *id.as_uuid(), creds.as_ref())?;
                 on_tx!(self, c => sqlx::query_as(fsql!(
-                    "UPDATE tool_configs SET settings = $3, credentials = $4, updated_at = $5, version = version + 1
-                     WHERE organization_id = $1 AND id = $2 AND version = $6 RETURNING {TOOL_COLUMNS}"))
-                    .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(sealed).bind(now()).bind(expected_version)
-                    .fetch_optional(c).await)?
+                    "UPDATE tool_configs SET settings = $3, credentials = $4, egress_allow = $5, updated_at = $6, version = version + 1
+                     WHERE organization_id = $1 AND id = $2 AND version = $7 RETURNING {TOOL_COLUMNS}"))
+                    .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(sealed).bind(&egress).bind(now())
+                    .bind(expected_version).fetch_optional(c).await)?
             }
         };
         row.map(Into::into).ok_or(StoreError::Conflict {
             what: "tool configuration",
             expected: expected_version,
         })
+    }
+
+    /// The configurations named `names` (those that exist), for building a run's tools.
+    pub async fn tool_configs_named(&mut self, names: &[String]) -> StoreResult<Vec<ToolConfig>> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let org = self.org;
+            let row: Option<ToolRow> = on_tx!(self, c => sqlx::query_as(fsql!(
+                "SELECT {TOOL_COLUMNS} FROM tool_configs WHERE organization_id = $1 AND name = $2"))
+                .bind(org.as_uuid()).bind(name).fetch_optional(c).await)?;
+            out.extend(row.map(ToolConfig::from));
+        }
+        Ok(out)
     }
 
     /// Deletes a tool configuration at `expected_version`.

@@ -16,7 +16,7 @@ use secops_store::audit::{AuditFilter, AuditOutcome, NewAuditEvent};
 use secops_store::crypto::{SecretBox, SecretKey};
 use secops_store::documents::{MetadataFilter, NewChunk, NewDocument};
 use secops_store::runs::{NewRun, RunFilter, RunTrigger};
-use secops_store::tool_configs::NewToolConfig;
+use secops_store::tool_configs::{NewToolConfig, ToolConfigChange};
 use secops_store::{PageRequest, Store, StoreError};
 
 async fn org_with_owner(store: &Store, tag: &str) -> (secops_store::identity::Organization, UserId) {
@@ -482,6 +482,7 @@ async fn tool_configs_encrypt_credentials() {
                     kind: "splunk".into(),
                     settings: json!({"url": "https://splunk.example:8089"}),
                     credentials: Some(json!({"token": secret})),
+                    egress_allow: vec!["10.20.0.5/32".into()],
                 },
             )
             .await
@@ -498,7 +499,8 @@ async fn tool_configs_encrypt_credentials() {
                     name: "x".into(),
                     kind: "x".into(),
                     settings: json!({}),
-                    credentials: Some(json!({"token": secret}))
+                    credentials: Some(json!({"token": secret})),
+                    egress_allow: Vec::new(),
                 }
             )
             .contains(secret)
@@ -518,12 +520,21 @@ async fn tool_configs_encrypt_credentials() {
         let listed = tx.tool_configs(&PageRequest::first(10)).await.unwrap();
         assert_eq!(listed.items, vec![cfg.clone()]);
         let updated = tx
-            .update_tool_config(&secrets, cfg.id, cfg.version, None, Some(None))
+            .update_tool_config(
+                &secrets,
+                cfg.id,
+                cfg.version,
+                ToolConfigChange {
+                    credentials: Some(None),
+                    ..ToolConfigChange::default()
+                },
+            )
             .await
             .unwrap();
         assert!(!updated.has_credentials);
+        assert_eq!(updated.egress_allow, ["10.20.0.5/32"], "kept when not changed");
         assert!(matches!(
-            tx.update_tool_config(&secrets, cfg.id, cfg.version, None, None)
+            tx.update_tool_config(&secrets, cfg.id, cfg.version, ToolConfigChange::default())
                 .await,
             Err(StoreError::Conflict { .. })
         ));
@@ -532,11 +543,21 @@ async fn tool_configs_encrypt_credentials() {
                 &secrets,
                 cfg.id,
                 updated.version,
-                Some(json!({"url": "https://b"})),
-                Some(Some(json!({"token": secret}))),
+                ToolConfigChange {
+                    settings: Some(json!({"url": "https://b"})),
+                    credentials: Some(Some(json!({"token": secret}))),
+                    egress_allow: Some(Vec::new()),
+                },
             )
             .await
             .unwrap();
+        assert!(again.egress_allow.is_empty());
+        assert_eq!(
+            tx.tool_configs_named(&["splunk-prod".into(), "missing".into()])
+                .await
+                .unwrap(),
+            vec![again.clone()]
+        );
         tx.commit().await.unwrap();
         // The bytes at rest never contain the plaintext.
         let raw_store = b.owner.as_ref().unwrap_or(&b.store);

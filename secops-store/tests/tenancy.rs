@@ -132,6 +132,7 @@ async fn seed(store: &Store, secrets: &SecretBox, tag: &str) -> Seeded {
                 kind: "splunk".into(),
                 settings: json!({}),
                 credentials: Some(json!({"token": format!("{tag}-token")})),
+                egress_allow: Vec::new(),
             },
         )
         .await
@@ -291,6 +292,13 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
                 .is_empty()
         );
         not_found(tx.tool_config(a.tool.id).await, "tool config");
+        assert!(
+            tx.tool_configs_named(&[a.tool.name.clone()])
+                .await
+                .unwrap()
+                .is_empty(),
+            "another organisation's configuration is not found by name"
+        );
         not_found(tx.tool_credentials(&secrets, a.tool.id).await, "credentials");
         not_found(tx.document(a.doc.id).await, "document");
         not_found(tx.member(a.member).await, "member");
@@ -346,8 +354,16 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
         );
         not_found(tx.save_run_state(&a.run_state, 2).await, "save run state");
         not_found(
-            tx.update_tool_config(&secrets, a.tool.id, a.tool.version, Some(json!({})), None)
-                .await,
+            tx.update_tool_config(
+                &secrets,
+                a.tool.id,
+                a.tool.version,
+                secops_store::tool_configs::ToolConfigChange {
+                    settings: Some(json!({})),
+                    ..Default::default()
+                },
+            )
+            .await,
             "update tool",
         );
         not_found(

@@ -208,29 +208,6 @@ pub async fn list_agents(
     }))
 }
 
-/// An agent may only name tools this server offers, so a typo fails here rather than at its first run.
-fn known_tools(state: &AppState, tools: &[String]) -> ApiResult<()> {
-    state.tools.subset(tools).map(|_| ()).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_tool",
-            format!("{e}: the server offers {}", {
-                let names: Vec<&str> = state
-                    .tools
-                    .definitions()
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect();
-                if names.is_empty() {
-                    "no tools".to_owned()
-                } else {
-                    names.join(", ")
-                }
-            }),
-        )
-    })
-}
-
 /// Create an agent.
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", security(("bearer" = [])), request_body = CreateAgentRequest,
     responses((status = 201, body = AgentView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -240,12 +217,13 @@ pub async fn create_agent(
     Body(req): Body<CreateAgentRequest>,
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
     auth.0.require(Permission::AgentsWrite)?;
-    known_tools(&state, &req.tools)?;
     let mut config = req.config.unwrap_or_default();
     if let Some(mode) = req.mode {
         config.mode = mode;
     }
     let mut tx = state.store.tenant(auth.org()).await?;
+    // An agent may only name tools that exist, so a typo fails here rather than at its first run.
+    crate::tools::check_agent_tools(&state, &mut tx, &req.tools).await?;
     let agent = tx
         .create_agent(NewAgent {
             name: req.name,
@@ -287,10 +265,10 @@ pub async fn update_agent(
     Body(req): Body<UpdateAgentRequest>,
 ) -> ApiResult<Json<AgentView>> {
     auth.0.require(Permission::AgentsWrite)?;
-    if let Some(tools) = &req.tools {
-        known_tools(&state, tools)?;
-    }
     let mut tx = state.store.tenant(auth.org()).await?;
+    if let Some(tools) = &req.tools {
+        crate::tools::check_agent_tools(&state, &mut tx, tools).await?;
+    }
     let update = AgentUpdate {
         name: req.name,
         description: req.description,

@@ -326,7 +326,14 @@ pub(crate) async fn start_turn(
         .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_agent", "the chat's agent was deleted"))?;
     let agent = tx.agent(agent_id).await?;
     let prompt = tx.active_prompt(agent.id).await?;
-    let runtime = runtime_agent(state, agent.config.clone(), prompt.body.clone(), &agent.tools)?;
+    let runtime = runtime_agent(
+        state,
+        &mut tx,
+        agent.config.clone(),
+        prompt.body.clone(),
+        &agent.tools,
+    )
+    .await?;
     let mut content = vec![ContentBlock::text(req.text.clone())];
     if !req.attachment_ids.is_empty() {
         let known = tx.attachments(chat_id).await?;

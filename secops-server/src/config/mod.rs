@@ -66,6 +66,7 @@ struct FileConfig {
     attachment_types: Option<Vec<String>>,
     public_url: Option<String>,
     sso_allow_insecure_issuers: Option<bool>,
+    tool_egress_allowable: Option<Vec<String>>,
 }
 
 /// Media types accepted for chat attachments unless configured otherwise: text, logs, structured data, PDFs
@@ -134,6 +135,11 @@ pub struct Config {
     pub max_attachment_bytes: usize,
     /// Media types accepted for chat attachments.
     pub attachment_types: Vec<String>,
+    /// The private, loopback or link-local ranges an organisation may open to its tools
+    /// (`SECOPS_TOOL_EGRESS_ALLOWABLE`, comma-separated CIDR; none by default). Every range a tool
+    /// configuration allow-lists must lie inside one of these. On a shared server this keeps one tenant's tools
+    /// out of the operator's own network; a team running its own server lists where its SIEM and EDR live.
+    pub tool_egress_allowable: Vec<ipnet::IpNet>,
 }
 
 fn key(name: &'static str, hex: &str) -> Result<SecretKey, ConfigError> {
@@ -268,6 +274,22 @@ impl Config {
                 .attachment_types
                 .unwrap_or_else(|| DEFAULT_ATTACHMENT_TYPES.iter().map(|t| (*t).to_owned()).collect()),
         };
+        let tool_egress_allowable = match var("SECOPS_TOOL_EGRESS_ALLOWABLE") {
+            Some(v) => v
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => fc.tool_egress_allowable.unwrap_or_default(),
+        }
+        .iter()
+        .map(|s| {
+            s.parse::<ipnet::IpNet>().map_err(|_| ConfigError::Invalid {
+                name: "tool_egress_allowable",
+                message: format!("`{s}` is not a CIDR range like 10.0.0.0/8"),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             listen,
             database_url,
@@ -284,6 +306,7 @@ impl Config {
             worker_concurrency,
             max_attachment_bytes,
             attachment_types,
+            tool_egress_allowable,
         })
     }
 

@@ -160,7 +160,14 @@ pub async fn start_run(
         ));
     }
     let prompt = tx.active_prompt(agent.id).await?;
-    let runtime = worker::runtime_agent(&state, agent.config.clone(), prompt.body.clone(), &agent.tools)?;
+    let runtime = worker::runtime_agent(
+        &state,
+        &mut tx,
+        agent.config.clone(),
+        prompt.body.clone(),
+        &agent.tools,
+    )
+    .await?;
     let run_state = RunState::new(agent.config.mode, Some(org), Message::user(req.input.clone()));
     let run = tx
         .create_run(
@@ -455,7 +462,7 @@ pub(crate) async fn cancel(state: &AppState, auth: &Auth, run_id: RunId) -> ApiR
         ));
     };
     let agent = tx.agent(run.agent_id).await?;
-    let runtime = worker::runtime_agent(state, agent.config, String::new(), &[])?;
+    let runtime = worker::runtime_agent(state, &mut tx, agent.config, String::new(), &[]).await?;
     let sink = secops_core::run::EventLog::new();
     runtime.cancel(&mut stored, &sink);
     tx.append_run_events(run_id, &sink.events()).await?;
@@ -504,7 +511,7 @@ pub(crate) async fn decide_call(
         Some(n) => tx.prompt_version(agent.id, n).await?.body,
         None => tx.active_prompt(agent.id).await?.body,
     };
-    let runtime = worker::runtime_agent(state, agent.config, prompt, &agent.tools)?;
+    let runtime = worker::runtime_agent(state, &mut tx, agent.config, prompt, &agent.tools).await?;
     let decision = match req {
         ApprovalRequest::Approve => ApprovalDecision::Approve,
         ApprovalRequest::Deny { reason } => ApprovalDecision::Deny { reason },

@@ -320,9 +320,9 @@ impl Worker {
             Some(n) => tx.prompt_version(agent.id, n).await?.body,
             None => tx.active_prompt(agent.id).await?.body,
         };
+        let runtime = runtime_agent(app, &mut tx, agent.config, prompt, &agent.tools).await?;
         tx.commit().await?;
         let chat = chat_of(&run);
-        let runtime = runtime_agent(app, agent.config, prompt, &agent.tools)?;
         // Streams in this process subscribe themselves.
         drop(self.start(app.clone(), runtime, c.org, state, run.version, chat));
         Ok(())
@@ -514,8 +514,9 @@ impl ToolCallAudit {
 
 /// Builds the runtime agent for a stored agent: its configuration with the active prompt, and the tools of the
 /// server's catalogue it is allowed to use.
-pub(crate) fn runtime_agent(
+pub(crate) async fn runtime_agent(
     app: &AppState,
+    tx: &mut secops_store::TenantTx,
     config: AgentConfig,
     prompt: String,
     tools: &[String],
@@ -527,13 +528,7 @@ pub(crate) fn runtime_agent(
             "no model provider is configured: set ANTHROPIC_API_KEY, OPENAI_API_KEY, or SECOPS_LLM_BASE_URL with SECOPS_LLM_MODEL, and restart",
         )
     })?;
-    let tools = app.tools.subset(tools).map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_tool",
-            format!("{e}: the agent names a tool this server does not offer"),
-        )
-    })?;
+    let tools = crate::tools::run_tools(app, tx, tools).await?;
     let config = AgentConfig {
         system_prompt: prompt,
         ..config
