@@ -2,7 +2,9 @@
 //!
 //! Tools for secops agents that act on the world (SIEM searches, EDR actions, tickets, threat intelligence), and
 //! the egress guard every outbound call they make goes through ([`egress`]). [`http`] is the generic HTTP tool,
-//! declared as data; vendor integrations have a folder each ([`slack`], more to come).
+//! declared as data; vendor integrations have a folder each ([`slack`], more to come). [`mcp`] is a Model Context
+//! Protocol client: the tools of an MCP server, reached over stdio or over streamable HTTP through the egress
+//! guard, become tools like the others.
 //!
 //! ```
 //! use secops_tools::egress::{EgressClient, EgressConfig, EgressError, EgressPolicy, Method};
@@ -19,6 +21,7 @@ pub mod egress;
 pub mod http;
 pub mod intel;
 pub mod jira;
+pub mod mcp;
 mod oauth;
 pub mod slack;
 pub mod splunk;
