@@ -457,7 +457,7 @@ fn check_prefix(prefix: Option<&str>) -> Result<(), McpError> {
 }
 
 fn handshake_error(error: &ClientInitializeError, server: String, secrets: &[String]) -> McpError {
-    if error.is_authorization_required() || refused_credentials(error) {
+    if error.is_authorization_required() {
         return McpError::Unauthorized { server };
     }
     let reason = match error {
