@@ -3,7 +3,9 @@
 //! Tools for secops agents that act on the world (SIEM searches, EDR actions, tickets, threat intelligence), and
 //! the egress guard every outbound call they make goes through ([`egress`]). [`http`] is the generic HTTP tool,
 //! declared as data; vendor integrations have a folder each ([`splunk`], [`jira`], [`slack`], [`edr`],
-//! [`intel`]). [`catalog`] lists the kinds an organisation can configure as data and builds their tools.
+//! [`intel`]). [`mcp`] is a Model Context Protocol client: the tools of an MCP server, reached over stdio or over
+//! streamable HTTP through the egress guard, become tools like the others. [`catalog`] lists the kinds an
+//! organisation can configure as data and builds their tools.
 //!
 //! ```
 //! use secops_tools::egress::{EgressClient, EgressConfig, EgressError, EgressPolicy, Method};
@@ -21,6 +23,7 @@ pub mod egress;
 pub mod http;
 pub mod intel;
 pub mod jira;
+pub mod mcp;
 mod oauth;
 pub mod scrub;
 pub mod slack;

@@ -123,8 +123,60 @@ fn check_url(policy: &EgressPolicy, url: &Url) -> Result<(), EgressError> {
     }
 }
 
+/// Which redirects a client follows (each target is checked by the policy either way).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Redirects {
+    /// Any, up to the configured number.
+    Any,
+    /// Only to the same origin, and only 307 and 308, which keep the method and body. A client that sends
+    /// credentials in custom headers uses this: reqwest drops `Authorization` on a cross-origin redirect, but
+    /// not an `X-Api-Key`.
+    SameOrigin,
+}
+
+/// A client builder that connects only to checked addresses: the guarded resolver, checked redirects, no proxy
+/// and the connect time-out. Each client adds its own exchange or read time-out.
+fn guarded_builder(
+    policy: &Arc<EgressPolicy>,
+    config: &EgressConfig,
+    redirects: Redirects,
+) -> reqwest::ClientBuilder {
+    let redirect_policy = Arc::clone(policy);
+    let max_redirects = config.max_redirects;
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(CheckedResolver {
+            policy: Arc::clone(policy),
+        }))
+        // A proxy from the environment would connect on our behalf to addresses we never checked.
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if redirects == Redirects::SameOrigin {
+                let keeps_body = matches!(
+                    attempt.status(),
+                    reqwest::StatusCode::TEMPORARY_REDIRECT | reqwest::StatusCode::PERMANENT_REDIRECT
+                );
+                let same_origin = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() == attempt.url().origin());
+                if !keeps_body || !same_origin {
+                    // The caller gets the redirect itself as the answer.
+                    return attempt.stop();
+                }
+            }
+            if attempt.previous().len() > max_redirects {
+                return attempt.error(EgressError::TooManyRedirects(max_redirects));
+            }
+            match check_url(&redirect_policy, attempt.url()) {
+                Ok(()) => attempt.follow(),
+                Err(e) => attempt.error(e),
+            }
+        }))
+        .connect_timeout(config.connect_timeout)
+}
+
 /// The guard's own error inside a client error, if that is what stopped the request.
-fn guard_error(e: &reqwest::Error) -> Option<EgressError> {
+pub(crate) fn guard_error(e: &(dyn std::error::Error + 'static)) -> Option<EgressError> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(ours) = s.downcast_ref::<EgressError>() {
@@ -139,28 +191,38 @@ impl EgressClient {
     /// A client for `policy` with `config`'s limits.
     pub fn new(policy: EgressPolicy, config: EgressConfig) -> Result<Self, EgressError> {
         let policy = Arc::new(policy);
-        let redirect_policy = Arc::clone(&policy);
-        let max_redirects = config.max_redirects;
-        let http = reqwest::Client::builder()
-            .dns_resolver(Arc::new(CheckedResolver {
-                policy: Arc::clone(&policy),
-            }))
-            // A proxy from the environment would connect on our behalf to addresses we never checked.
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > max_redirects {
-                    return attempt.error(EgressError::TooManyRedirects(max_redirects));
-                }
-                match check_url(&redirect_policy, attempt.url()) {
-                    Ok(()) => attempt.follow(),
-                    Err(e) => attempt.error(e),
-                }
-            }))
-            .connect_timeout(config.connect_timeout)
+        let http = guarded_builder(&policy, &config, Redirects::Any)
             .timeout(config.timeout)
             .build()
             .map_err(|e| EgressError::Transport(e.to_string()))?;
         Ok(Self { http, policy, config })
+    }
+
+    /// A reqwest client with the same guard (checked resolver, checked redirects, no proxy, connect time-out)
+    /// but no whole-exchange time-out, for long-lived streams such as an MCP server's server-sent events: a
+    /// read that waits longer than `read_timeout` fails instead. Callers time each request out themselves.
+    /// It follows only same-origin 307 and 308 redirects, since its callers send credentials in headers.
+    ///
+    /// Crate-private: it hands out a raw client, so every URL given to it must first pass
+    /// [`check_url`](Self::check_url).
+    pub(crate) fn streaming_http(&self, read_timeout: Duration) -> Result<reqwest::Client, EgressError> {
+        guarded_builder(&self.policy, &self.config, Redirects::SameOrigin)
+            .read_timeout(read_timeout)
+            .build()
+            .map_err(|e| EgressError::Transport(e.to_string()))
+    }
+
+    /// Parses `url` and checks its scheme and, for an IP literal, its address (host names are checked when
+    /// the guarded resolver resolves them).
+    pub(crate) fn check_url(&self, url: &str) -> Result<Url, EgressError> {
+        let parsed = Url::parse(url).map_err(|e| EgressError::InvalidUrl(format!("`{url}`: {e}")))?;
+        check_url(&self.policy, &parsed)?;
+        Ok(parsed)
+    }
+
+    /// The limits.
+    pub(crate) fn config(&self) -> &EgressConfig {
+        &self.config
     }
 
     /// The policy.
@@ -175,8 +237,7 @@ impl EgressClient {
         method: reqwest::Method,
         url: &str,
     ) -> Result<reqwest::RequestBuilder, EgressError> {
-        let parsed = Url::parse(url).map_err(|e| EgressError::InvalidUrl(format!("`{url}`: {e}")))?;
-        check_url(&self.policy, &parsed)?;
+        let parsed = self.check_url(url)?;
         Ok(self.http.request(method, parsed))
     }
 
@@ -218,5 +279,153 @@ impl EgressClient {
             body: Bytes::from(body),
             url,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use axum::Router;
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+
+    use super::*;
+
+    /// Serves `app` on loopback until the returned set is dropped.
+    async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinSet<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut server = tokio::task::JoinSet::new();
+        server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (addr, server)
+    }
+
+    /// A body that trickles out over `total`, one chunk every `every`.
+    fn trickle(total: Duration, every: Duration) -> axum::response::Response {
+        let chunks = (total.as_millis() / every.as_millis()) as usize;
+        let stream = futures::stream::unfold(0, move |n| async move {
+            if n == chunks {
+                return None;
+            }
+            tokio::time::sleep(every).await;
+            Some((
+                Ok::<_, std::io::Error>(Bytes::from_static(b"data: ping\n\n")),
+                n + 1,
+            ))
+        });
+        axum::body::Body::from_stream(stream).into_response()
+    }
+
+    fn client(timeout: Duration) -> EgressClient {
+        let policy = EgressPolicy::with_allow_list(&["127.0.0.1/32"]).unwrap();
+        let config = EgressConfig {
+            timeout,
+            ..EgressConfig::default()
+        };
+        EgressClient::new(policy, config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_streaming_client_has_a_read_time_out_but_no_total_one() {
+        let app = Router::new()
+            .route(
+                "/stream",
+                get(|| async { trickle(Duration::from_millis(800), Duration::from_millis(100)) }),
+            )
+            .route(
+                "/stall",
+                get(|| async { trickle(Duration::from_millis(1000), Duration::from_millis(1000)) }),
+            );
+        let (addr, _server) = serve(app).await;
+        let egress = client(Duration::from_millis(300));
+        let url = format!("http://{addr}/stream");
+
+        // The whole-exchange time-out cuts the ordinary client off...
+        let request = egress.request(reqwest::Method::GET, &url).unwrap();
+        assert!(matches!(egress.send(request).await, Err(EgressError::Timeout(_))));
+
+        // ...while the streaming one reads a stream longer than that, as long as data keeps coming.
+        let streaming = egress.streaming_http(Duration::from_millis(400)).unwrap();
+        let started = Instant::now();
+        let body = streaming
+            .get(egress.check_url(&url).unwrap())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(body.len(), 8 * b"data: ping\n\n".len());
+        assert!(started.elapsed() >= Duration::from_millis(700));
+
+        // A stream that goes quiet for longer than the read time-out fails.
+        let stalled = streaming
+            .get(format!("http://{addr}/stall"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await;
+        assert!(stalled.is_err_and(|e| e.is_timeout()));
+    }
+
+    #[tokio::test]
+    async fn the_streaming_client_keeps_the_guard_and_stays_on_its_origin() {
+        let app = Router::new()
+            .route("/ok", post(|| async { "ok" }))
+            .route(
+                "/same-origin",
+                post(|| async { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, "/ok")]) }),
+            )
+            .route(
+                "/found",
+                post(|| async { (StatusCode::FOUND, [(header::LOCATION, "/ok")]) }),
+            )
+            .route(
+                "/elsewhere",
+                post(|| async {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [(header::LOCATION, "http://localhost:1/ok")],
+                    )
+                }),
+            );
+        let (addr, _server) = serve(app).await;
+        let egress = client(Duration::from_secs(5));
+        let streaming = egress.streaming_http(Duration::from_secs(5)).unwrap();
+        let post = |path: &str| streaming.post(format!("http://{addr}{path}")).body("{}").send();
+
+        let followed = post("/same-origin").await.unwrap();
+        assert_eq!(followed.status(), StatusCode::OK);
+        assert_eq!(followed.url().path(), "/ok");
+        // A redirect that would turn the POST into a GET, or leave the origin with our headers, is not followed.
+        assert_eq!(post("/found").await.unwrap().status(), StatusCode::FOUND);
+        assert_eq!(
+            post("/elsewhere").await.unwrap().status(),
+            StatusCode::TEMPORARY_REDIRECT
+        );
+
+        // The checked resolver and the policy hold as in the ordinary client.
+        let public_only = EgressClient::new(EgressPolicy::public_only(), EgressConfig::default()).unwrap();
+        let streaming = public_only.streaming_http(Duration::from_secs(5)).unwrap();
+        let refused = streaming
+            .get(format!("http://localhost:{}/ok", addr.port()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(guard_error(&refused), Some(EgressError::Refused(_))),
+            "{refused:?}"
+        );
+        assert!(matches!(
+            public_only.check_url(&format!("http://{addr}/ok")),
+            Err(EgressError::Refused(_))
+        ));
+        assert!(matches!(
+            public_only.check_url("file:///etc/passwd"),
+            Err(EgressError::Scheme(s)) if s == "file"
+        ));
     }
 }

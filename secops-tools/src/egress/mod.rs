@@ -14,6 +14,7 @@
 mod client;
 mod policy;
 
+pub(crate) use client::guard_error;
 pub use client::{EgressClient, EgressConfig, EgressResponse};
 pub use policy::{EgressPolicy, RefusedAddress};
 /// HTTP methods, re-exported so tool crates need not name reqwest.
