@@ -46,7 +46,7 @@ async fn vendors() -> (SocketAddr, Log, JoinSet<()>) {
             seen.lock().unwrap().push((method.to_string(), format!("{path}?{query}"), headers.clone(), body.clone()));
             let header = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
             let echoed = format!("auth={} key={} apikey={} body={body} path={path}", header("authorization"), header("key"), header("x-apikey"));
-            let fail = format!("{path}{query}{body}").to_lowercase().contains("failme");
+            let fail = format!("{path}{query}{body}").to_lowercase().contains("failme") || query.contains("198.51.100.66");
             if fail {
                 return (
                     StatusCode::UNAUTHORIZED,
@@ -603,8 +603,7 @@ async fn an_investigation_searches_the_siem_looks_up_the_host_waits_to_contain_i
         assert_eq!(s, StatusCode::ACCEPTED, "{decided}");
         srv.wait_for_status(&owner, &run_id, "finished").await;
 
-        let log_now = log.lock().unwrap();
-        let after: Vec<&(String, String, HeaderMap, String)> = log_now[before..].iter().collect();
+        let after: Vec<(String, String, HeaderMap, String)> = log.lock().unwrap()[before..].to_vec();
         let contain = after
             .iter()
             .find(|r| r.1.starts_with("/devices/entities/devices-actions/v2"))
@@ -634,7 +633,6 @@ async fn an_investigation_searches_the_siem_looks_up_the_host_waits_to_contain_i
             format!("soc-bot@example.com:{}", secret("jira")),
         );
         assert_eq!(ticket.2["authorization"], format!("Basic {basic}"));
-        drop(log_now);
 
         // Every call is audited, the approval too; the answer names the ticket.
         let (_, audit) = srv
@@ -664,4 +662,211 @@ async fn an_investigation_searches_the_siem_looks_up_the_host_waits_to_contain_i
         assert!(!srv.everything(&owner, &run_id).await.contains(MARK));
         srv.shutdown().await;
     }
+}
+
+/// Everything logged while this test binary runs, at every level.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    Arc::clone(LOGS.get_or_init(|| {
+        let buffer: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let sink = Arc::clone(&buffer);
+        struct Capture(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Capture {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+            .with_ansi(false)
+            .with_writer(move || Capture(Arc::clone(&sink)))
+            .init();
+        buffer
+    }))
+}
+
+#[tokio::test]
+async fn credentials_never_leak_into_results_errors_events_audit_or_logs() {
+    let logs = captured_logs();
+    tracing::info!("capturing logs");
+    let (addr, log, _vendors) = vendors().await;
+    let base = format!("http://{addr}");
+    let allow = json!(["127.0.0.1/32"]);
+    let configs = vec![
+        splunk(&base, "siem"),
+        json!({"name": "edr", "kind": "crowdstrike", "settings": {"base_url": base}, "credentials": {"client_id": secret("falcon-id"), "client_secret": secret("falcon")}, "egress_allow": allow}),
+        // Its client id makes the token endpoint fail, echoing the form with the secret in it.
+        json!({"name": "edrbad", "kind": "crowdstrike", "settings": {"base_url": base}, "credentials": {"client_id": format!("failme-{}", secret("id")), "client_secret": secret("falcon-bad")}, "egress_allow": allow}),
+        json!({"name": "mde", "kind": "defender", "settings": {"tenant_id": "tenant-1", "login_url": base, "api_url": base}, "credentials": {"client_id": secret("entra-id"), "client_secret": secret("entra")}, "egress_allow": allow}),
+        json!({"name": "tickets", "kind": "jira", "settings": {"base_url": base, "email": "soc-bot@example.com"}, "credentials": {"api_token": secret("jira")}, "egress_allow": allow}),
+        json!({"name": "chat", "kind": "slack", "settings": {"base_url": base}, "credentials": {"bot_token": format!("xoxb-{}", secret("slack"))}, "egress_allow": allow}),
+        json!({"name": "hook", "kind": "slack_webhook", "credentials": {"webhook_url": format!("{base}/hooks/T0/B0/{}", secret("hook"))}, "egress_allow": allow}),
+        json!({"name": "vt", "kind": "virustotal", "settings": {"base_url": base}, "credentials": {"api_token": secret("vt")}, "egress_allow": allow}),
+        json!({"name": "abuse", "kind": "abuseipdb", "settings": {"base_url": base}, "credentials": {"api_token": secret("abuse")}, "egress_allow": allow}),
+        json!({"name": "assets", "kind": "http", "settings": {"tools": [{
+            "name": "owner", "description": "Who owns a host.", "method": "GET", "url": format!("{base}/assets/{{host}}"),
+            "input_schema": {"type": "object", "properties": {"host": {"type": "string"}}, "required": ["host"]},
+            "auth": {"type": "bearer"}}]}, "credentials": {"token": secret("assets")}, "egress_allow": allow}),
+    ];
+    let ok_calls = vec![
+        ("siem_search", json!({"query": "index=edr host=ws-042"})),
+        ("edr_host_lookup", json!({"hostname": "ws-042"})),
+        ("edrbad_host_lookup", json!({"hostname": "ws-042"})),
+        ("mde_machine_lookup", json!({"hostname": "ws-042"})),
+        (
+            "tickets_create_issue",
+            json!({"project": "SEC", "summary": "ws-042", "description": "beaconing"}),
+        ),
+        (
+            "chat_post_message",
+            json!({"channel": "#soc", "text": "ws-042 beacons"}),
+        ),
+        ("hook_notify", json!({"text": "ws-042 beacons"})),
+        ("vt_lookup", json!({"kind": "ip", "value": "203.0.113.7"})),
+        ("abuse_check", json!({"ip": "203.0.113.7"})),
+        ("assets_owner", json!({"host": "ws-042"})),
+    ];
+    let failing_calls = vec![
+        ("siem_search", json!({"query": "index=edr failme"})),
+        ("edr_host_lookup", json!({"hostname": "failme"})),
+        ("mde_machine_lookup", json!({"hostname": "failme"})),
+        (
+            "tickets_create_issue",
+            json!({"project": "SEC", "summary": "failme", "description": "x"}),
+        ),
+        ("chat_post_message", json!({"channel": "#soc", "text": "failme"})),
+        ("hook_notify", json!({"text": "failme"})),
+        ("vt_lookup", json!({"kind": "domain", "value": "failme.example"})),
+        ("abuse_check", json!({"ip": "198.51.100.66"})),
+        ("assets_owner", json!({"host": "failme"})),
+    ];
+    let tools: Vec<&str> = ok_calls.iter().map(|(t, _)| *t).collect();
+    let scripted = Arc::new(
+        ScriptedProvider::new(vec![
+            ScriptedTurn::parallel_calls(ok_calls.clone()),
+            ScriptedTurn::parallel_calls(failing_calls.clone()),
+            ScriptedTurn::text("Done."),
+        ])
+        .cycled()
+        .recording(),
+    );
+    let provider: Arc<dyn ModelProvider> = scripted.clone();
+    for postgres in [false, true] {
+        let srv = server(postgres, Some(Arc::clone(&provider))).await;
+        let owner = srv.owner("Leaky Corp").await;
+        for c in &configs {
+            let created = srv.configure(&owner, c.clone()).await;
+            assert!(!created.to_string().contains(MARK), "{created}");
+            let id = created["id"].as_str().unwrap();
+            let (_, report) = srv
+                .call(Method::POST, &format!("/v1/tool-configs/{id}/test"), &owner, None)
+                .await;
+            assert!(
+                !report.to_string().contains(MARK),
+                "test connection leaked: {report}"
+            );
+        }
+        let (s, agent) = srv
+            .call(
+                Method::POST,
+                "/v1/agents",
+                &owner,
+                Some(json!({"name": "leaky", "system_prompt": "Use every tool.", "tools": tools})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{agent}");
+        let before = log.lock().unwrap().len();
+        let (s, run) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/agents/{}/runs", agent["id"].as_str().unwrap()),
+                &owner,
+                Some(json!({"input": "Check ws-042."})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{run}");
+        let run_id = run["id"].as_str().unwrap().to_owned();
+        srv.wait_for_status(&owner, &run_id, "finished").await;
+
+        // The services did receive the credentials, and echoed them back in successes and errors alike.
+        let sent = log.lock().unwrap()[before..].to_vec();
+        let presented = |needle: &str| {
+            sent.iter().any(|(_, target, headers, body)| {
+                target.contains(needle)
+                    || body.contains(needle)
+                    || headers
+                        .values()
+                        .any(|v| v.to_str().unwrap_or("").contains(needle))
+            })
+        };
+        for what in [
+            "splunk",
+            "falcon",
+            "falcon-bad",
+            "entra",
+            "slack",
+            "hook",
+            "vt",
+            "abuse",
+            "assets",
+        ] {
+            assert!(
+                presented(&secret(what)),
+                "{what} was never presented, so this test would prove nothing"
+            );
+        }
+        assert!(
+            sent.iter().any(|(_, _, h, _)| h
+                .get("authorization")
+                .is_some_and(|v| v.to_str().unwrap().starts_with("Basic "))),
+            "Jira's basic credentials were sent"
+        );
+
+        let everything = srv.everything(&owner, &run_id).await;
+        for (tool, _) in ok_calls.iter().chain(&failing_calls) {
+            assert!(
+                everything.contains(&format!("tool_call {tool}")),
+                "{tool} did not run: {everything}"
+            );
+        }
+        assert!(
+            everything.contains("[REDACTED]"),
+            "the echoed credentials were scrubbed, not absent"
+        );
+        assert!(everything.contains("rejected"), "the error paths ran");
+        let jira_basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("soc-bot@example.com:{}", secret("jira")),
+        );
+        for leak in [MARK.to_owned(), jira_basic.clone()] {
+            assert!(
+                !everything.contains(&leak),
+                "{leak} in what the API returns: {everything}"
+            );
+        }
+        let seen_by_model = format!("{:?}", scripted.requests());
+        assert!(
+            seen_by_model.contains("rundll32.exe"),
+            "the model got the results"
+        );
+        assert!(
+            !seen_by_model.contains(MARK) && !seen_by_model.contains(&jira_basic),
+            "the model saw a credential: {seen_by_model}"
+        );
+        srv.shutdown().await;
+    }
+    let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(logs.contains("capturing logs"), "logs are captured");
+    assert!(
+        !logs.contains(MARK),
+        "a credential reached the logs: {}",
+        logs.lines()
+            .filter(|l| l.contains(MARK))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

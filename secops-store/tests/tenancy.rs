@@ -293,7 +293,7 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
         );
         not_found(tx.tool_config(a.tool.id).await, "tool config");
         assert!(
-            tx.tool_configs_named(&[a.tool.name.clone()])
+            tx.tool_configs_named(std::slice::from_ref(&a.tool.name))
                 .await
                 .unwrap()
                 .is_empty(),

@@ -485,11 +485,14 @@ pub async fn test_config(
     }))
 }
 
+/// The tools of one configuration.
+type BuiltTools = Arc<Vec<Arc<dyn Tool>>>;
+
 /// Tools built from configurations, kept per configuration version so OAuth tokens and connection pools live
 /// across runs, and credentials are decrypted once per change rather than once per run.
 #[derive(Default)]
 pub struct ConfiguredTools {
-    built: Mutex<HashMap<ToolConfigId, (i64, Arc<Vec<Arc<dyn Tool>>>)>>,
+    built: Mutex<HashMap<ToolConfigId, (i64, BuiltTools)>>,
 }
 
 impl std::fmt::Debug for ConfiguredTools {
@@ -499,7 +502,7 @@ impl std::fmt::Debug for ConfiguredTools {
 }
 
 impl ConfiguredTools {
-    fn cached(&self, config: &ToolConfig) -> Option<Arc<Vec<Arc<dyn Tool>>>> {
+    fn cached(&self, config: &ToolConfig) -> Option<BuiltTools> {
         let built = self
             .built
             .lock()
@@ -510,7 +513,7 @@ impl ConfiguredTools {
             .map(|(_, t)| Arc::clone(t))
     }
 
-    fn keep(&self, config: &ToolConfig, tools: Arc<Vec<Arc<dyn Tool>>>) {
+    fn keep(&self, config: &ToolConfig, tools: BuiltTools) {
         let mut built = self
             .built
             .lock()
