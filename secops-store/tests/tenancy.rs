@@ -292,12 +292,14 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
                 .is_empty()
         );
         not_found(tx.tool_config(a.tool.id).await, "tool config");
-        assert!(
-            tx.tool_configs_named(std::slice::from_ref(&a.tool.name))
-                .await
-                .unwrap()
-                .is_empty(),
-            "another organisation's configuration is not found by name"
+        let same_name = tx
+            .tool_configs_named(std::slice::from_ref(&a.tool.name))
+            .await
+            .unwrap();
+        assert_eq!(
+            same_name.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![bravo.tool.id],
+            "a name finds the organisation's own configuration, never another's"
         );
         not_found(tx.tool_credentials(&secrets, a.tool.id).await, "credentials");
         not_found(tx.document(a.doc.id).await, "document");
