@@ -293,6 +293,7 @@ async fn tool_configs_keep_credentials_write_only_validate_and_stay_in_their_org
                 "abuseipdb",
                 "crowdstrike",
                 "defender",
+                "mcp",
                 "http"
             ]
         );
@@ -869,4 +870,238 @@ async fn credentials_never_leak_into_results_errors_events_audit_or_logs() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// A real MCP server (rmcp's server side, streamable HTTP) that wants a bearer token and can grow a tool.
+mod mcp_fixture {
+    use std::sync::{Arc, Mutex};
+
+    use axum::extract::Request;
+    use axum::http::{StatusCode, header};
+    use axum::middleware::Next;
+    use axum::response::{IntoResponse, Response};
+    use rmcp::ServerHandler;
+    use rmcp::model::{
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData, JsonObject,
+        ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    };
+    use rmcp::service::{RequestContext, RoleServer};
+    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+    use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+    use serde_json::{Value, json};
+
+    pub(crate) const TOKEN: &str = "CANARY7Q-mcp-bearer-s3cr3t";
+
+    fn object(v: Value) -> JsonObject {
+        match v {
+            Value::Object(m) => m,
+            _ => JsonObject::new(),
+        }
+    }
+
+    #[derive(Clone, Default)]
+    pub(crate) struct Intel {
+        pub(crate) extra: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl ServerHandler for Intel {
+        fn get_info(&self) -> ServerConfig {
+            ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        }
+
+        async fn list_tools(
+            &self,
+            _request: Option<PaginatedRequestParams>,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<ListToolsResult, ErrorData> {
+            let ip = || {
+                object(
+                    json!({"type": "object", "properties": {"ip": {"type": "string"}}, "required": ["ip"], "additionalProperties": false}),
+                )
+            };
+            let mut tools = vec![
+                Tool::new("lookup_ip", "Reputation of an IPv4 address.", ip())
+                    .with_annotations(ToolAnnotations::new().read_only(true)),
+                Tool::new("block_ip", "Block an address at the perimeter firewall.", ip())
+                    .with_annotations(ToolAnnotations::new().destructive(true)),
+            ];
+            for name in self.extra.lock().unwrap().iter() {
+                tools.push(Tool::new(
+                    name.clone(),
+                    "Added later.",
+                    object(json!({"type": "object"})),
+                ));
+            }
+            Ok(ListToolsResult::with_all_items(tools))
+        }
+
+        async fn call_tool(
+            &self,
+            request: CallToolRequestParams,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<CallToolResponse, ErrorData> {
+            let args = request.arguments.unwrap_or_default();
+            let ip = args
+                .get("ip")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            match request.name.as_ref() {
+                // Echoes the token the way a debugging server might: it must be scrubbed.
+                "lookup_ip" => Ok(CallToolResult::success(vec![ContentBlock::text(format!(
+                    "{ip}: known C2 (intel fixture); request authorised by Bearer {TOKEN}"
+                ))])
+                .into()),
+                "block_ip" => {
+                    Ok(CallToolResult::success(vec![ContentBlock::text(format!("blocked {ip}"))]).into())
+                }
+                other => Err(ErrorData::invalid_params(format!("no tool `{other}`"), None)),
+            }
+        }
+    }
+
+    async fn require_token(request: Request, next: Next) -> Response {
+        let ok = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .is_some_and(|v| v.as_bytes() == format!("Bearer {TOKEN}").as_bytes());
+        if !ok {
+            return (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
+        }
+        next.run(request).await
+    }
+
+    /// Serves `intel` on loopback; the URL of its MCP endpoint.
+    pub(crate) async fn serve(intel: Intel, tasks: &mut tokio::task::JoinSet<()>) -> String {
+        let service: StreamableHttpService<Intel, LocalSessionManager> = StreamableHttpService::new(
+            move || Ok(intel.clone()),
+            Arc::default(),
+            StreamableHttpServerConfig::default(),
+        );
+        let app = axum::Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn(require_token));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tasks.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/mcp")
+    }
+}
+
+#[tokio::test]
+async fn an_mcp_server_configured_over_http_lends_its_tools_to_runs() {
+    let mut servers = JoinSet::new();
+    let intel = mcp_fixture::Intel::default();
+    let url = mcp_fixture::serve(intel.clone(), &mut servers).await;
+    let provider: Arc<dyn ModelProvider> = Arc::new(
+        ScriptedProvider::new(vec![
+            ScriptedTurn::tool_call("intel_lookup_ip", json!({"ip": "203.0.113.7"})),
+            ScriptedTurn::text("203.0.113.7 is a known C2 server."),
+        ])
+        .cycled(),
+    );
+    for postgres in [false, true] {
+        let srv = server(postgres, Some(Arc::clone(&provider))).await;
+        let owner = srv.owner("Intel Team").await;
+
+        // The wrong token: refused at creation with a clear error that does not repeat it.
+        let (s, problem) = srv
+            .call(
+                Method::POST,
+                "/v1/tool-configs",
+                &owner,
+                Some(json!({"name": "intel", "kind": "mcp", "settings": {"url": url},
+                "credentials": {"bearer_token": secret("wrong")}, "egress_allow": ["127.0.0.1/32"]})),
+            )
+            .await;
+        assert_eq!(
+            (s, problem["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("tool_service_unreachable")),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("refused the configured credentials"),
+            "{problem}"
+        );
+        assert!(!problem.to_string().contains(MARK), "{problem}");
+        // A stdio server cannot be configured through the API.
+        let (s, problem) = srv
+            .call(
+                Method::POST,
+                "/v1/tool-configs",
+                &owner,
+                Some(json!({"name": "local", "kind": "mcp", "settings": {"url": "/usr/bin/mcp-server"}})),
+            )
+            .await;
+        assert_eq!(
+            (s, problem["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_settings")),
+            "{problem}"
+        );
+
+        let created = srv
+            .configure(
+                &owner,
+                json!({"name": "intel", "kind": "mcp", "settings": {"url": url, "risk": {"lookup_ip": "low"}},
+                "credentials": {"bearer_token": mcp_fixture::TOKEN}, "egress_allow": ["127.0.0.1/32"]}),
+            )
+            .await;
+        assert_eq!(created["tools"], json!(["intel_lookup_ip", "intel_block_ip"]));
+        let id = created["id"].as_str().unwrap().to_owned();
+        let (_, report) = srv
+            .call(Method::POST, &format!("/v1/tool-configs/{id}/test"), &owner, None)
+            .await;
+        assert_eq!(report["ok"], true, "{report}");
+        assert_eq!(
+            report["detail"],
+            "the MCP server offers 2 tool(s): lookup_ip, block_ip"
+        );
+
+        let (s, agent) = srv
+            .call(Method::POST, "/v1/agents", &owner, Some(json!({"name": "intel", "system_prompt": "Check indicators.", "tools": ["intel_lookup_ip"]})))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{agent}");
+        let (_, run) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/agents/{}/runs", agent["id"].as_str().unwrap()),
+                &owner,
+                Some(json!({"input": "Is 203.0.113.7 bad?"})),
+            )
+            .await;
+        let run_id = run["id"].as_str().unwrap().to_owned();
+        srv.wait_for_status(&owner, &run_id, "finished").await;
+        let everything = srv.everything(&owner, &run_id).await;
+        assert!(
+            everything.contains("known C2 (intel fixture)"),
+            "the MCP result reached the run: {everything}"
+        );
+        assert!(everything.contains("tool_call intel_lookup_ip"), "audited");
+        assert!(
+            !everything.contains(MARK),
+            "the bearer token the server echoed was scrubbed: {everything}"
+        );
+
+        // The server grows a tool; testing the configuration picks it up.
+        intel.extra.lock().unwrap().push("whois".into());
+        let (_, report) = srv
+            .call(Method::POST, &format!("/v1/tool-configs/{id}/test"), &owner, None)
+            .await;
+        assert_eq!(
+            report["detail"],
+            "the MCP server offers 3 tool(s): lookup_ip, block_ip, whois"
+        );
+        let (_, refreshed) = srv
+            .call(Method::GET, &format!("/v1/tool-configs/{id}"), &owner, None)
+            .await;
+        assert_eq!(
+            refreshed["tools"],
+            json!(["intel_lookup_ip", "intel_block_ip", "intel_whois"])
+        );
+        intel.extra.lock().unwrap().clear();
+        srv.shutdown().await;
+    }
 }

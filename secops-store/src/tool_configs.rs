@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use secops_core::tenancy::ToolConfigId;
+use secops_core::tool::ToolDefinition;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -26,6 +27,8 @@ pub struct NewToolConfig {
     pub credentials: Option<serde_json::Value>,
     /// Private or loopback ranges (CIDR) the tools may reach besides public addresses.
     pub egress_allow: Vec<String>,
+    /// Tools found on the service (MCP servers list theirs).
+    pub discovered_tools: Vec<ToolDefinition>,
 }
 
 impl std::fmt::Debug for NewToolConfig {
@@ -36,6 +39,7 @@ impl std::fmt::Debug for NewToolConfig {
             .field("settings", &self.settings)
             .field("credentials", &self.credentials.as_ref().map(|_| "[REDACTED]"))
             .field("egress_allow", &self.egress_allow)
+            .field("discovered_tools", &self.discovered_tools.len())
             .finish()
     }
 }
@@ -49,6 +53,8 @@ pub struct ToolConfigChange {
     pub credentials: Option<Option<serde_json::Value>>,
     /// New egress allow-list.
     pub egress_allow: Option<Vec<String>>,
+    /// Newly discovered tools.
+    pub discovered_tools: Option<Vec<ToolDefinition>>,
 }
 
 impl std::fmt::Debug for ToolConfigChange {
@@ -82,6 +88,8 @@ pub struct ToolConfig {
     pub has_credentials: bool,
     /// Private or loopback ranges the tools may reach.
     pub egress_allow: Vec<String>,
+    /// Tools found on the service.
+    pub discovered_tools: Vec<ToolDefinition>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -98,6 +106,7 @@ struct ToolRow {
     settings: Json<serde_json::Value>,
     has_credentials: bool,
     egress_allow: Json<Vec<String>>,
+    discovered_tools: Json<Vec<ToolDefinition>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
@@ -112,6 +121,7 @@ impl From<ToolRow> for ToolConfig {
             settings: r.settings.0,
             has_credentials: r.has_credentials,
             egress_allow: r.egress_allow.0,
+            discovered_tools: r.discovered_tools.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
@@ -119,7 +129,7 @@ impl From<ToolRow> for ToolConfig {
     }
 }
 
-const TOOL_COLUMNS: &str = "id, name, kind, settings, credentials IS NOT NULL AS has_credentials, egress_allow, created_at, updated_at, version";
+const TOOL_COLUMNS: &str = "id, name, kind, settings, credentials IS NOT NULL AS has_credentials, egress_allow, discovered_tools, created_at, updated_at, version";
 
 /// Binds ciphertext to its organisation and row.
 fn associated(org: Uuid, id: Uuid) -> Vec<u8> {
@@ -160,10 +170,10 @@ impl TenantTx {
         let sealed = seal(secrets, *org.as_uuid(), *id.as_uuid(), new.credentials.as_ref())?;
         let t = now();
         let row: ToolRow = on_tx_guarded!(self, c => sqlx::query_as(fsql!(
-            "INSERT INTO tool_configs (organization_id, id, name, kind, settings, credentials, egress_allow, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING {TOOL_COLUMNS}"))
+            "INSERT INTO tool_configs (organization_id, id, name, kind, settings, credentials, egress_allow, discovered_tools, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING {TOOL_COLUMNS}"))
             .bind(org.as_uuid()).bind(id.as_uuid()).bind(&new.name).bind(&new.kind).bind(Json(&new.settings)).bind(sealed)
-            .bind(Json(&new.egress_allow)).bind(t).fetch_one(c).await)
+            .bind(Json(&new.egress_allow)).bind(Json(&new.discovered_tools)).bind(t).fetch_one(c).await)
         .map_err(|e| match StoreError::from(e) {
             StoreError::Duplicate(_) => StoreError::Duplicate("a tool configuration with that name"),
             other => other,
@@ -207,18 +217,19 @@ impl TenantTx {
         let org = self.org;
         let settings = Json(change.settings.unwrap_or(current.settings));
         let egress = Json(change.egress_allow.unwrap_or(current.egress_allow));
+        let discovered = Json(change.discovered_tools.unwrap_or(current.discovered_tools));
         let row: Option<ToolRow> = match change.credentials {
             None => on_tx!(self, c => sqlx::query_as(fsql!(
-                "UPDATE tool_configs SET settings = $3, egress_allow = $4, updated_at = $5, version = version + 1
-                 WHERE organization_id = $1 AND id = $2 AND version = $6 RETURNING {TOOL_COLUMNS}"))
-                .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(&egress).bind(now()).bind(expected_version)
-                .fetch_optional(c).await)?,
+                "UPDATE tool_configs SET settings = $3, egress_allow = $4, discovered_tools = $5, updated_at = $6, version = version + 1
+                 WHERE organization_id = $1 AND id = $2 AND version = $7 RETURNING {TOOL_COLUMNS}"))
+                .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(&egress).bind(&discovered).bind(now())
+                .bind(expected_version).fetch_optional(c).await)?,
             Some(creds) => {
                 let sealed = seal(secrets, *org.as_uuid(), *id.as_uuid(), creds.as_ref())?;
                 on_tx!(self, c => sqlx::query_as(fsql!(
-                    "UPDATE tool_configs SET settings = $3, credentials = $4, egress_allow = $5, updated_at = $6, version = version + 1
-                     WHERE organization_id = $1 AND id = $2 AND version = $7 RETURNING {TOOL_COLUMNS}"))
-                    .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(sealed).bind(&egress).bind(now())
+                    "UPDATE tool_configs SET settings = $3, credentials = $4, egress_allow = $5, discovered_tools = $6, updated_at = $7, version = version + 1
+                     WHERE organization_id = $1 AND id = $2 AND version = $8 RETURNING {TOOL_COLUMNS}"))
+                    .bind(org.as_uuid()).bind(id.as_uuid()).bind(&settings).bind(sealed).bind(&egress).bind(&discovered).bind(now())
                     .bind(expected_version).fetch_optional(c).await)?
             }
         };

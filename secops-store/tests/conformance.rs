@@ -483,6 +483,7 @@ async fn tool_configs_encrypt_credentials() {
                     settings: json!({"url": "https://splunk.example:8089"}),
                     credentials: Some(json!({"token": secret})),
                     egress_allow: vec!["10.20.0.5/32".into()],
+                    discovered_tools: Vec::new(),
                 },
             )
             .await
@@ -501,6 +502,7 @@ async fn tool_configs_encrypt_credentials() {
                     settings: json!({}),
                     credentials: Some(json!({"token": secret})),
                     egress_allow: Vec::new(),
+                    discovered_tools: Vec::new(),
                 }
             )
             .contains(secret)
@@ -547,6 +549,7 @@ async fn tool_configs_encrypt_credentials() {
                     settings: Some(json!({"url": "https://b"})),
                     credentials: Some(Some(json!({"token": secret}))),
                     egress_allow: Some(Vec::new()),
+                    discovered_tools: None,
                 },
             )
             .await

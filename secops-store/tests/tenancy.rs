@@ -133,6 +133,7 @@ async fn seed(store: &Store, secrets: &SecretBox, tag: &str) -> Seeded {
                 settings: json!({}),
                 credentials: Some(json!({"token": format!("{tag}-token")})),
                 egress_allow: Vec::new(),
+                discovered_tools: Vec::new(),
             },
         )
         .await

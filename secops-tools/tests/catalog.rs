@@ -238,7 +238,7 @@ async fn built_tools_scrub_credentials_a_service_echoes() {
     let base = format!("http://{addr}");
     let client = support::loopback_client();
     let (kind, settings, credentials) = configs(&base, "bad").remove(5);
-    let tools = catalog::build("falcon", kind, &settings, Some(&credentials), &client).unwrap();
+    let tools = catalog::build("falcon", kind, &settings, Some(&credentials), &client, &[]).unwrap();
     let registry = {
         let mut r = secops_core::tool::ToolRegistry::new();
         for t in tools {

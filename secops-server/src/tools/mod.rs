@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use secops_core::tenancy::{Permission, ToolConfigId};
-use secops_core::tool::{RiskLevel, Tool, ToolRegistry};
+use secops_core::tool::{RiskLevel, Tool, ToolDefinition, ToolRegistry};
 use secops_store::TenantTx;
 use secops_store::tool_configs::{NewToolConfig, ToolConfig, ToolConfigChange};
 use secops_tools::catalog::{self, CatalogError};
@@ -111,7 +111,7 @@ pub struct ToolConfigView {
 
 impl From<ToolConfig> for ToolConfigView {
     fn from(c: ToolConfig) -> Self {
-        let tools = tool_names(&c.name, &c.kind, &c.settings);
+        let tools = tool_names(&c);
         Self {
             id: *c.id.as_uuid(),
             name: c.name,
@@ -127,8 +127,16 @@ impl From<ToolConfig> for ToolConfigView {
     }
 }
 
-/// The tool names a configuration yields, from the catalogue or (for declared HTTP tools) its settings.
-fn tool_names(name: &str, kind: &str, settings: &Value) -> Vec<String> {
+/// The tool names a configuration yields: from the catalogue, its declared HTTP tools, or the tools discovered
+/// on its MCP server.
+fn tool_names(c: &ToolConfig) -> Vec<String> {
+    names_of(&c.name, &c.kind, &c.settings, &c.discovered_tools)
+}
+
+fn names_of(name: &str, kind: &str, settings: &Value, discovered: &[ToolDefinition]) -> Vec<String> {
+    if kind == "mcp" {
+        return discovered.iter().map(|d| d.name.clone()).collect();
+    }
     let actions: Vec<String> = match catalog::kind(kind) {
         Some(k) if !k.actions.is_empty() => k.actions.into_iter().map(|a| a.action).collect(),
         _ => settings["tools"]
@@ -265,8 +273,14 @@ fn check_egress(state: &AppState, entries: &[String]) -> ApiResult<()> {
 }
 
 /// A configuration may not yield a tool the server already offers under that name.
-fn check_no_clash(state: &AppState, name: &str, kind: &str, settings: &Value) -> ApiResult<()> {
-    if let Some(clash) = tool_names(name, kind, settings)
+fn check_no_clash(
+    state: &AppState,
+    name: &str,
+    kind: &str,
+    settings: &Value,
+    discovered: &[ToolDefinition],
+) -> ApiResult<()> {
+    if let Some(clash) = names_of(name, kind, settings, discovered)
         .into_iter()
         .find(|t| state.tools.definition(t).is_some())
     {
@@ -291,6 +305,30 @@ fn egress_client(egress_allow: &[String]) -> Result<EgressClient, ApiError> {
             "an internal error occurred",
         )
     })
+}
+
+/// The tools an MCP configuration's server offers now (empty for other kinds), found outside any transaction.
+async fn discover(
+    name: &str,
+    kind: &str,
+    settings: &Value,
+    credentials: Option<&Value>,
+    egress_allow: &[String],
+) -> ApiResult<Vec<ToolDefinition>> {
+    if kind != "mcp" {
+        return Ok(Vec::new());
+    }
+    let client = egress_client(egress_allow)?;
+    catalog::mcp::discover(name, settings, credentials, &client)
+        .await
+        .map_err(|e| match e {
+            CatalogError::Unavailable(detail) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "tool_service_unreachable",
+                format!("cannot list the MCP server's tools: {detail}"),
+            ),
+            other => invalid_config(other),
+        })
 }
 
 /// The tool catalogue: kinds an organisation can configure, and the server's own tools.
@@ -360,7 +398,15 @@ pub async fn create_config(
     catalog::check_config_name(&req.name).map_err(invalid_config)?;
     catalog::validate(&req.kind, &req.settings, req.credentials.as_ref()).map_err(invalid_config)?;
     check_egress(&state, &req.egress_allow)?;
-    check_no_clash(&state, &req.name, &req.kind, &req.settings)?;
+    let discovered = discover(
+        &req.name,
+        &req.kind,
+        &req.settings,
+        req.credentials.as_ref(),
+        &req.egress_allow,
+    )
+    .await?;
+    check_no_clash(&state, &req.name, &req.kind, &req.settings, &discovered)?;
     let mut tx = state.store.tenant(auth.org()).await?;
     let created = tx
         .create_tool_config(
@@ -371,6 +417,7 @@ pub async fn create_config(
                 settings: req.settings,
                 credentials: req.credentials,
                 egress_allow: req.egress_allow,
+                discovered_tools: discovered,
             },
         )
         .await?;
@@ -414,7 +461,7 @@ pub async fn update_config(
         check_egress(&state, e)?;
     }
     let id = ToolConfigId::from_uuid(id);
-    let mut tx = state.store.tenant(auth.org()).await?;
+    let mut tx = state.store.tenant_read(auth.org()).await?;
     let current = tx.tool_config(id).await?;
     // The result must still be a usable configuration, so check it whole, with the stored credentials when
     // they are kept.
@@ -424,8 +471,31 @@ pub async fn update_config(
         (None, true) => None,
         (None, false) => tx.tool_credentials(&state.secret_box, id).await?,
     };
+    // No transaction stays open across the network: the version check below catches a change meanwhile.
+    tx.commit().await?;
     catalog::validate(&current.kind, &settings, credentials.as_ref()).map_err(invalid_config)?;
-    check_no_clash(&state, &current.name, &current.kind, &settings)?;
+    let egress = req
+        .egress_allow
+        .clone()
+        .unwrap_or_else(|| current.egress_allow.clone());
+    let rediscover = req.settings.is_some()
+        || req.credentials.is_some()
+        || req.remove_credentials
+        || req.egress_allow.is_some();
+    let discovered = if rediscover {
+        discover(
+            &current.name,
+            &current.kind,
+            &settings,
+            credentials.as_ref(),
+            &egress,
+        )
+        .await?
+    } else {
+        current.discovered_tools.clone()
+    };
+    check_no_clash(&state, &current.name, &current.kind, &settings, &discovered)?;
+    let mut tx = state.store.tenant(auth.org()).await?;
     let change = ToolConfigChange {
         settings: req.settings,
         credentials: match (req.credentials, req.remove_credentials) {
@@ -434,6 +504,7 @@ pub async fn update_config(
             (None, false) => None,
         },
         egress_allow: req.egress_allow,
+        discovered_tools: rediscover.then_some(discovered),
     };
     let updated = tx
         .update_tool_config(&state.secret_box, id, req.version, change)
@@ -478,6 +549,22 @@ pub async fn test_config(
     let report = catalog::probe(&config.kind, &config.settings, credentials.as_ref(), &client)
         .await
         .map_err(invalid_config)?;
+    // A test of an MCP server also refreshes the tools it offers.
+    if report.ok && config.kind == "mcp" {
+        let found = catalog::mcp::discover(&config.name, &config.settings, credentials.as_ref(), &client)
+            .await
+            .map_err(invalid_config)?;
+        if found != config.discovered_tools {
+            let mut tx = state.store.tenant(auth.org()).await?;
+            let change = ToolConfigChange {
+                discovered_tools: Some(found),
+                ..ToolConfigChange::default()
+            };
+            tx.update_tool_config(&state.secret_box, id, config.version, change)
+                .await?;
+            tx.commit().await?;
+        }
+    }
     Ok(Json(ToolTestReport {
         ok: report.ok,
         checked: report.checked.to_owned(),
@@ -546,7 +633,7 @@ pub(crate) async fn check_agent_tools(
         let known = catalog::split_tool_name(name).is_some_and(|(config, _)| {
             configs
                 .iter()
-                .any(|c| c.name == config && tool_names(&c.name, &c.kind, &c.settings).contains(name))
+                .any(|c| c.name == config && tool_names(c).contains(name))
         });
         if !known {
             return Err(unknown_tool(name));
@@ -599,6 +686,7 @@ pub(crate) async fn run_tools(
                     &config.settings,
                     credentials.as_ref(),
                     &client,
+                    &config.discovered_tools,
                 )
                 .map_err(|e| {
                     ApiError::new(

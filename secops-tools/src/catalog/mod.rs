@@ -18,6 +18,7 @@
 //! assert!(catalog::check_config_name("splunk_prod").is_err());
 //! ```
 
+pub mod mcp;
 mod probe;
 
 use std::sync::Arc;
@@ -342,6 +343,13 @@ pub fn kinds() -> Vec<ToolKind> {
             ],
         },
         ToolKind {
+            kind: "mcp",
+            description: "A remote MCP server (streamable HTTP): its tools, discovered when the configuration is created or tested.",
+            settings_schema: schema::<mcp::McpSettings>(),
+            credentials_schema: schema::<mcp::McpCredentials>(),
+            actions: Vec::new(),
+        },
+        ToolKind {
             kind: "http",
             description: "Any HTTP API, declared as data: URL, query, header and body templates, auth, extraction.",
             settings_schema: schema::<HttpSettings>(),
@@ -397,6 +405,7 @@ pub(crate) enum Parsed {
     CrowdStrike(String, ClientCredentialsSecret),
     Defender(DefenderSettings, ClientCredentialsSecret),
     Http(HttpSettings, crate::http::Credentials),
+    Mcp,
 }
 
 /// Checks `settings` and `credentials` against `kind` without connecting anywhere.
@@ -470,6 +479,10 @@ pub(crate) fn parse(kind: &str, s: &Value, c: Option<&Value>) -> Result<Parsed, 
             };
             Parsed::Http(st, cr)
         }
+        "mcp" => {
+            mcp::parse(s, c)?;
+            Parsed::Mcp
+        }
         other => return Err(CatalogError::UnknownKind(other.to_owned())),
     })
 }
@@ -494,13 +507,14 @@ fn http_tools(
 
 /// The tools of the configuration `name` of `kind`, calling out through `client` (which carries the
 /// organisation's egress policy). Tool names are `name` + `_` + action; outputs and errors are scrubbed of
-/// the credentials.
+/// the credentials. `discovered` holds the definitions [`mcp::discover`] found, for the `mcp` kind.
 pub fn build(
     name: &str,
     kind: &str,
     settings: &Value,
     credentials: Option<&Value>,
     client: &EgressClient,
+    discovered: &[ToolDefinition],
 ) -> Result<Vec<Arc<dyn Tool>>, CatalogError> {
     check_config_name(name)?;
     let mut secrets = Secrets::new();
@@ -554,6 +568,7 @@ pub fn build(
                 Arc::new(Typed::new(DefenderRelease(defender))),
             ]
         }
+        Parsed::Mcp => return mcp::lazy_tools(name, settings, credentials, client, discovered),
         Parsed::Http(st, cr) => {
             if let (Some(u), Some(p)) = (&cr.username, &cr.password) {
                 secrets.add_basic(u, p);
@@ -655,6 +670,7 @@ mod tests {
             &serde_json::json!({}),
             Some(&creds),
             &client,
+            &[],
         )
         .unwrap();
         let names: Vec<&str> = tools.iter().map(|t| t.definition().name.as_str()).collect();
@@ -670,7 +686,7 @@ mod tests {
         let jira = kind("jira").unwrap();
         let creds = serde_json::json!({"api_token": "tok-1234"});
         let settings = serde_json::json!({"base_url": "https://x.atlassian.net", "email": "a@b.c"});
-        let built = build("jira", "jira", &settings, Some(&creds), &client).unwrap();
+        let built = build("jira", "jira", &settings, Some(&creds), &client, &[]).unwrap();
         let built: Vec<String> = built.iter().map(|t| t.definition().name.clone()).collect();
         let listed: Vec<String> = jira
             .actions

@@ -111,6 +111,20 @@ pub async fn probe(
         .await
         .map(|_| "Microsoft Entra ID issued a token for the app registration".to_owned())
         .map_err(|e| e.to_string()),
+        Parsed::Mcp => super::mcp::discover("probe", settings, credentials, client)
+            .await
+            .map(|tools| {
+                let names: Vec<&str> = tools
+                    .iter()
+                    .map(|t| t.name.strip_prefix("probe_").unwrap_or(&t.name))
+                    .collect();
+                format!(
+                    "the MCP server offers {} tool(s): {}",
+                    names.len(),
+                    names.join(", ")
+                )
+            })
+            .map_err(|e| e.to_string()),
         Parsed::Http(st, _) => {
             return Ok(ProbeReport {
                 ok: true,
