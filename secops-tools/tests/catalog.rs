@@ -59,6 +59,7 @@ async fn fake() -> (SocketAddr, Log, tokio::task::JoinSet<()>) {
                 }
                 ("POST", "/auth.test") => axum::Json(json!({"ok": false, "error": "invalid_auth"})).into_response(),
                 _ if !good => refuse(),
+                ("POST", "/services/search/jobs") => axum::Json(json!({"results": [{"host": "ws-042"}]})).into_response(),
                 ("GET", "/services/server/info") => axum::Json(json!({"entry": [{"name": "server-info", "content": {"version": "9.3.1"}}]})).into_response(),
                 ("GET", "/rest/api/3/myself") => axum::Json(json!({"accountId": "5b10a2844c20165700ede21g", "displayName": "SecOps Bot"})).into_response(),
                 ("GET", "/ip_addresses/8.8.8.8") => axum::Json(json!({"data": {"id": "8.8.8.8", "type": "ip_address", "attributes": {}}})).into_response(),
@@ -259,4 +260,90 @@ async fn built_tools_scrub_credentials_a_service_echoes() {
     );
     assert!(done.content.contains("[REDACTED]"), "{}", done.content);
     assert!(!done.content.contains(MARK), "{}", done.content);
+}
+
+/// A configured tool pointed at a forbidden range, at a name that resolves into one, or at a service that
+/// redirects into one never reaches it, and the model reads why; allow-listed loopback works.
+#[tokio::test]
+async fn configured_tools_cannot_reach_forbidden_ranges() {
+    let (addr, log, _server) = fake().await;
+    let redirector = Router::new().fallback(|| async {
+        (
+            StatusCode::FOUND,
+            [(
+                axum::http::header::LOCATION,
+                "http://169.254.169.254/latest/meta-data/",
+            )],
+        )
+    });
+    let (redirect_addr, _redirect) = support::serve(redirector).await;
+    let public = secops_tools::egress::EgressClient::new(
+        secops_tools::egress::EgressPolicy::public_only(),
+        secops_tools::egress::EgressConfig::default(),
+    )
+    .unwrap();
+    let port = addr.port();
+    let search = |base: String, client: &secops_tools::egress::EgressClient| {
+        let tools = catalog::build(
+            "siem",
+            "splunk",
+            &json!({"base_url": base}),
+            Some(&json!({"token": format!("{MARK}-good-token")})),
+            client,
+            &[],
+        )
+        .unwrap();
+        let mut registry = secops_core::tool::ToolRegistry::new();
+        for t in tools {
+            registry.register(t).unwrap();
+        }
+        registry
+    };
+    let call = secops_core::message::ToolCall {
+        id: "call_1".into(),
+        name: "siem_search".into(),
+        input: json!({"query": "index=edr"}),
+    };
+    for host in [
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "[::1]",
+        "[fd00::1]",
+        "[fe80::1]",
+        // A name that resolves (from /etc/hosts, no network) to loopback only.
+        "localhost",
+    ] {
+        let done = search(format!("http://{host}:{port}"), &public)
+            .execute(&support::ctx(), &call)
+            .await;
+        assert!(done.is_error, "{host}");
+        assert!(
+            done.content
+                .contains("tools may not reach it unless the organisation allow-lists it"),
+            "{host}: {}",
+            done.content
+        );
+        assert!(!done.content.contains(MARK), "{}", done.content);
+    }
+    assert!(log.lock().unwrap().is_empty(), "nothing reached the service");
+
+    // Loopback allow-listed: the redirector is reached, the metadata address it points to is not.
+    let allowed = support::loopback_client();
+    let done = search(format!("http://{redirect_addr}"), &allowed)
+        .execute(&support::ctx(), &call)
+        .await;
+    assert!(done.is_error);
+    assert!(done.content.contains("169.254.169.254 is in"), "{}", done.content);
+    let done = search(format!("http://{addr}"), &allowed)
+        .execute(&support::ctx(), &call)
+        .await;
+    assert!(
+        !done.is_error,
+        "an allow-listed loopback target works: {}",
+        done.content
+    );
 }
