@@ -294,7 +294,7 @@ impl RuleSet {
     }
 }
 
-fn collect_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DetectError> {
+pub(crate) fn collect_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DetectError> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| DetectError::io(dir, e))?
         .filter_map(Result::ok)
