@@ -240,7 +240,7 @@ impl Detector {
                 for detection in detections.iter().filter(|d| !d.rule.correlation_only) {
                     write_detection(out, detection, &mut summary)?;
                 }
-                for detection in &correlations {
+                for detection in correlations.iter().filter(|d| !d.rule.correlation_only) {
                     write_detection(out, detection, &mut summary)?;
                 }
             }

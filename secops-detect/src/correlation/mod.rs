@@ -161,18 +161,20 @@ impl<K: Eq + Hash + Clone> CorrelationState<K> {
     }
 
     /// Run the engine on one of `org`'s events and feed its correlations. Returns what to show: the
-    /// event's detections (less those of rules that only feed correlations) and the correlations that fire
-    /// now, for this event or earlier ones.
+    /// event's detections and the correlations that fire now, for this event or earlier ones, less those of
+    /// rules that only feed correlations which do not `generate` them.
     pub fn process(&mut self, org: &K, event: &NormalisedEvent) -> Result<Vec<Detection>, DetectError> {
         let detections = self.engine.detect(event);
         let mut correlations = self.observe(org, event, &detections)?;
         let mut out: Vec<Detection> = detections.into_iter().filter(|d| !d.rule.correlation_only).collect();
+        correlations.retain(|d| !d.rule.correlation_only);
         out.append(&mut correlations);
         Ok(out)
     }
 
     /// Feed detections that the caller got from [`DetectionEngine::detect`]; returns the correlations that
-    /// fire now.
+    /// fire now, all of them (a correlation that only feeds another is marked
+    /// [`RuleMeta::correlation_only`](crate::rules::RuleMeta::correlation_only)).
     pub fn observe(
         &mut self,
         org: &K,
@@ -229,9 +231,14 @@ impl<K: Eq + Hash + Clone> CorrelationState<K> {
     }
 
     /// Correlate everything `org` has held back; at the end of a batch, or to stop waiting for late events.
+    /// Like [`process`](Self::process), leaves out correlations that only feed others.
     pub fn flush(&mut self, org: &K) -> Vec<Detection> {
         match self.orgs.get_mut(org) {
-            Some(state) => release(state, None, &self.options),
+            Some(state) => {
+                let mut out = release(state, None, &self.options);
+                out.retain(|d| !d.rule.correlation_only);
+                out
+            }
             None => Vec::new(),
         }
     }
@@ -241,7 +248,12 @@ impl<K: Eq + Hash + Clone> CorrelationState<K> {
         let options = self.options;
         let mut out = Vec::new();
         for (org, state) in &mut self.orgs {
-            out.extend(release(state, None, &options).into_iter().map(|d| (org.clone(), d)));
+            out.extend(
+                release(state, None, &options)
+                    .into_iter()
+                    .filter(|d| !d.rule.correlation_only)
+                    .map(|d| (org.clone(), d)),
+            );
         }
         out
     }

@@ -138,10 +138,10 @@ impl RsigmaEngine {
         self.buckets.len()
     }
 
-    fn detection_of(&self, result: EvaluationResult, event: &NormalisedEvent) -> Option<Detection> {
-        let index = result.header.custom_attributes.get(RULE_INDEX)?.as_u64()?;
-        let meta = self.metas.get(usize::try_from(index).ok()?)?;
-        let matched = match result.body {
+    fn detection_of(&self, result: EvaluationResult, event: &NormalisedEvent) -> Option<(usize, Detection)> {
+        let index = usize::try_from(result.header.custom_attributes.get(RULE_INDEX)?.as_u64()?).ok()?;
+        let meta = self.metas.get(index)?;
+        let mut matched: Vec<MatchedField> = match result.body {
             ResultBody::Detection(body) => body
                 .matched_fields
                 .into_iter()
@@ -152,7 +152,9 @@ impl RsigmaEngine {
                 .collect(),
             ResultBody::Correlation(_) => Vec::new(),
         };
-        Some(Detection::new(Arc::clone(meta), event, matched))
+        // rsigma keeps a rule's selections in a hash map; sorted, the same match reads the same every run.
+        matched.sort_by(|a, b| a.field.cmp(&b.field));
+        Some((index, Detection::new(Arc::clone(meta), event, matched)))
     }
 }
 
@@ -167,18 +169,20 @@ impl DetectionEngine for RsigmaEngine {
 
     fn detect(&self, event: &NormalisedEvent) -> Vec<Detection> {
         let json = JsonEvent::borrow(event.fields());
-        let mut out = Vec::new();
+        let mut found = Vec::new();
         for bucket in &self.buckets {
             if !self.routing.accepts(&bucket.logsource, event.logsource()) {
                 continue;
             }
             for result in bucket.engine.evaluate(&json) {
                 if let Some(detection) = self.detection_of(result, event) {
-                    out.push(detection);
+                    found.push(detection);
                 }
             }
         }
-        out
+        // rsigma's candidate order depends on hashing; rule order makes output reproducible.
+        found.sort_by_key(|(index, _)| *index);
+        found.into_iter().map(|(_, d)| d).collect()
     }
 
     fn has_correlations(&self) -> bool {
