@@ -269,7 +269,9 @@ fn lint_reports_positions() {
     let text = std::fs::read_to_string(fixtures().join("broken/bad_condition.yml")).unwrap();
     let issues = lint(&text);
     let error = issues.iter().find(|i| i.severity == LintSeverity::Error).unwrap();
-    assert_eq!(error.line, 13, "{issues:?}");
+    // `    condition: selection and (`: the condition starts at column 16, the error is at its 16th character.
+    assert_eq!((error.line, error.column), (13, 31), "{issues:?}");
+    assert_eq!(error.message, "Condition parse error at 1:16: expected expr");
 
     let text = std::fs::read_to_string(fixtures().join("broken/bad_regex.yml")).unwrap();
     let issues = lint(&text);
@@ -299,7 +301,8 @@ fn lint_reports_positions() {
     // The dangling correlation is valid on its own: only loading it with the other rules shows the gap.
     assert_eq!(summary.errors, 4, "{}", String::from_utf8_lossy(&out));
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("bad_condition.yml:13:"), "{text}");
+    assert!(text.contains("bad_condition.yml:13:31: error[condition]: Condition parse error"), "{text}");
+    assert_eq!(text.lines().count(), 5, "one line per finding and a count: {text}");
 }
 
 #[test]

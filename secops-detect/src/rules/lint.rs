@@ -53,7 +53,7 @@ impl std::fmt::Display for LintIssue {
 /// let yaml = "title: Broken\nlogsource:\n    product: windows\ndetection:\n    selection:\n        Image|endswith: '\\x.exe'\n    condition: selection and (\nlevel: high\n";
 /// let issues = lint(yaml);
 /// let condition = issues.iter().find(|i| i.severity == LintSeverity::Error).unwrap();
-/// assert_eq!(condition.line, 7);
+/// assert_eq!((condition.line, condition.column), (7, 31));
 /// assert!(condition.message.contains("ondition"));
 /// ```
 pub fn lint(text: &str) -> Vec<LintIssue> {
@@ -73,7 +73,7 @@ pub fn lint(text: &str) -> Vec<LintIssue> {
                     rsigma_parser::Severity::Hint => LintSeverity::Hint,
                 },
                 code: w.rule.to_string(),
-                message: w.message,
+                message: one_line(&w.message),
             }
         })
         .collect();
@@ -84,34 +84,67 @@ pub fn lint(text: &str) -> Vec<LintIssue> {
     match rsigma_parser::parse_sigma_yaml(text) {
         Err(e) => {
             if !linter_found_errors {
-                issues.push(located(text, "detection", LintSeverity::Error, "parse", e.to_string()));
+                issues.push(located(text, "detection", LintSeverity::Error, "parse", one_line(&e.to_string())));
             }
         }
         Ok(collection) => {
             if !linter_found_errors {
                 for error in &collection.errors {
                     let anchor = if error.contains("ondition") { "condition" } else { "detection" };
-                    let mut issue = located(text, anchor, LintSeverity::Error, "parse", error.clone());
+                    let mut issue = located(text, anchor, LintSeverity::Error, "parse", one_line(error));
                     if anchor == "condition" {
                         issue.code = "condition".to_owned();
+                        issue.column = condition_column(text, issue.line, error).unwrap_or(issue.column);
                     }
                     issues.push(issue);
                 }
             }
             for rule in &collection.rules {
                 if let Err(e) = rsigma_eval::compile_rule(rule) {
-                    issues.push(located(text, "detection", LintSeverity::Error, "compile", e.to_string()));
+                    issues.push(located(text, "detection", LintSeverity::Error, "compile", one_line(&e.to_string())));
                 }
             }
             for correlation in &collection.correlations {
                 if let Err(e) = rsigma_eval::correlation::compile_correlation(correlation) {
-                    issues.push(located(text, "correlation", LintSeverity::Error, "compile", e.to_string()));
+                    issues.push(located(text, "correlation", LintSeverity::Error, "compile", one_line(&e.to_string())));
                 }
             }
         }
     }
     issues.sort_by(|a, b| (a.line, a.column, a.severity).cmp(&(b.line, b.column, b.severity)));
     issues
+}
+
+/// Parser and regex errors draw pictures over several lines; a finding is one line: the first line, then
+/// the lines that say what was expected (`= expected expr`, `error: unclosed group`).
+fn one_line(message: &str) -> String {
+    let mut lines = message.lines().map(str::trim);
+    let first = lines.next().unwrap_or_default();
+    let first = first.split(" -->").next().unwrap_or(first).trim_end();
+    let mut out = first.to_owned();
+    for line in lines {
+        let detail = line.strip_prefix("= ").or_else(|| line.strip_prefix("error: "));
+        if let Some(detail) = detail {
+            out.push(' ');
+            out.push_str(detail);
+        }
+    }
+    out
+}
+
+/// The column of a condition error in the file: where the condition's value starts on its line, plus the
+/// error's column within the condition (`... at 1:16`), for one-line conditions.
+fn condition_column(text: &str, line: usize, error: &str) -> Option<usize> {
+    let at = error.split(" at ").nth(1)?;
+    let (l, c) = at.split_once(':')?;
+    let c: usize = c.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()?;
+    if l.trim() != "1" {
+        return None;
+    }
+    let source = text.lines().nth(line.checked_sub(1)?)?;
+    let value_start = source.find("condition:")? + "condition:".len();
+    let value_offset = source[value_start..].len() - source[value_start..].trim_start().len();
+    Some(value_start + value_offset + c)
 }
 
 /// An issue placed on the first line that starts the `key:` entry (at any indentation), else line 1.
