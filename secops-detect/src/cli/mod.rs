@@ -195,6 +195,11 @@ impl Detector {
         })
     }
 
+    /// Use `threads` threads for matching from now on (0: one per core).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.options.threads = threads;
+    }
+
     /// The engine.
     pub fn engine(&self) -> &Arc<dyn DetectionEngine> {
         &self.engine
