@@ -7,6 +7,7 @@
 //!   code path with strict logsource routing, with at most one unrelated rule per case on average;
 //! - the Navigator layer of the corpus is a valid 4.x layer whose technique scores equal a direct count of
 //!   the rules' `attack.t*` tags.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Correlation rules on our fixtures, with events fed out of timestamp order: failed logons then a success
 //! (`event_count` chained into `temporal_ordered`), and a password spray (`value_count`). State is per
 //! organisation and follows event time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::Path;
 use std::sync::Arc;

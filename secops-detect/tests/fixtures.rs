@@ -1,5 +1,6 @@
 //! Our own rules and events (tests/fixtures): loading, status gating, normalisation, routing, the
 //! `secops detect` code path, linting, coverage and STIX catalogues. Runs on a fresh clone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -382,4 +383,19 @@ fn correlation_only_rules_are_kept_out_of_detections_but_feed_correlations() {
         .unwrap();
     assert!(many.meta.correlation_only);
     assert_eq!(many.meta.kind, RuleKind::Correlation);
+}
+
+#[test]
+fn sigma_filters_exclude_matches() {
+    let rules = RuleSet::load_dirs([rules_dir(), fixtures().join("filters")], &LoadOptions::default()).unwrap();
+    assert!(rules.failures().is_empty(), "{:?}", rules.failures());
+    assert_eq!(rules.filters().len(), 1);
+    let engine = RsigmaEngine::new(&rules).unwrap();
+    let whoami = |user: &str| {
+        normalise(json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Image": "C:\\Windows\\System32\\whoami.exe", "CommandLine": "whoami /priv", "User": user}))
+        .unwrap()
+    };
+    assert_eq!(engine.detect(&whoami("EXAMPLE\\analyst")).len(), 1);
+    assert!(engine.detect(&whoami("EXAMPLE\\fixture-admin")).is_empty());
 }

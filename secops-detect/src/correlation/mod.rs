@@ -285,7 +285,7 @@ fn release(state: &mut OrgState, watermark: Option<DateTime<Utc>>, options: &Cor
         out.extend(state.correlator.correlate(&next.event, &next.detections, next.at));
         state.released = Some(next.at);
         state.stats.correlated += 1;
-        if options.expire_every > 0 && state.stats.correlated % options.expire_every == 0 {
+        if options.expire_every > 0 && state.stats.correlated.is_multiple_of(options.expire_every) {
             state.correlator.expire(next.at);
         }
     }

@@ -111,7 +111,7 @@ pub fn lint(text: &str) -> Vec<LintIssue> {
             }
         }
     }
-    issues.sort_by(|a, b| (a.line, a.column, a.severity).cmp(&(b.line, b.column, b.severity)));
+    issues.sort_by_key(|a| (a.line, a.column, a.severity));
     issues
 }
 

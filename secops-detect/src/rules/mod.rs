@@ -402,6 +402,15 @@ impl Builder {
                 self.skip(path, filter.id.clone(), &filter.title, filter.status);
                 continue;
             }
+            let bad = filter
+                .detection
+                .named
+                .values()
+                .find_map(|d| rsigma_eval::compiler::compile_detection(d).err());
+            if let Some(e) = bad {
+                self.fail(path, Some(&filter.title), FailureReason::Compile, e.to_string());
+                continue;
+            }
             self.filters.push(LoadedFilter {
                 path: path.to_path_buf(),
                 sigma: filter,
