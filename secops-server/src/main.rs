@@ -47,6 +47,73 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Run Sigma rules over event files: one JSON line per match (rule, level, authors, ATT&CK techniques,
+    /// the event), then a `{"summary": ...}` line.
+    Detect(DetectArgs),
+    /// Sigma rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// ATT&CK coverage of a rule set: one JSON line per technique, or an ATT&CK Navigator layer.
+    Coverage(CoverageArgs),
+}
+
+#[derive(clap::Args)]
+struct DetectArgs {
+    /// Rule directory or file (repeatable).
+    #[arg(long, required = true)]
+    rules: Vec<PathBuf>,
+    /// Event file: a JSON record, a JSON array, NDJSON, or concatenated JSON; `-` reads standard input
+    /// (repeatable).
+    #[arg(long, required = true)]
+    events: Vec<PathBuf>,
+    /// Rule statuses that run, comma-separated, or `all`.
+    #[arg(long, default_value = "stable,test")]
+    status: String,
+    /// Logsource routing: `strict` (a rule sees only events of its product, category and service),
+    /// `lenient` (unknown parts of an event's log source do not count against a rule) or `off`.
+    #[arg(long, default_value = "strict")]
+    routing: String,
+    /// Processing pipeline applied to the rules: a built-in name (`sysmon`, `ecs_windows`,
+    /// `fibratus_windows`) or a YAML file (repeatable).
+    #[arg(long)]
+    pipeline: Vec<String>,
+    /// Threads for matching; 0 uses every core.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Seconds of event time an event may arrive late and still be correlated in order.
+    #[arg(long, default_value_t = 300)]
+    reorder_window: i64,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Lint rule files: `path:line:column: severity[check]: message`; fails when a rule has an error.
+    Lint {
+        /// Rule directories or files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Also show suggestions and hints.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct CoverageArgs {
+    /// Rule directory or file (repeatable).
+    #[arg(long, required = true)]
+    rules: Vec<PathBuf>,
+    /// Rule statuses that count, comma-separated, or `all`.
+    #[arg(long, default_value = "stable,test")]
+    status: String,
+    /// Write an ATT&CK Navigator layer (JSON, format 4.5).
+    #[arg(long)]
+    navigator: bool,
+    /// ATT&CK STIX 2.1 bundle to use instead of the embedded catalogue.
+    #[arg(long)]
+    stix: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -174,8 +241,52 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `secops detect`.
+fn detect(args: DetectArgs) -> Result<(), Box<dyn std::error::Error>> {
+    use secops_detect::cli::DetectOptions;
+    let mut options = DetectOptions::new(args.rules);
+    options.load.statuses = secops_detect::cli::parse_statuses(&args.status)?;
+    for pipeline in &args.pipeline {
+        options
+            .load
+            .pipelines
+            .push(secops_detect::pipeline::Pipeline::builtin_or_file(pipeline)?);
+    }
+    options.engine.routing = args.routing.parse()?;
+    options.threads = args.threads;
+    options.correlation.max_delay = chrono::TimeDelta::try_seconds(args.reorder_window.max(0))
+        .ok_or("--reorder-window is too large")?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    secops_detect::cli::detect(&options, &args.events, &mut out, &mut std::io::stderr())?;
+    Ok(())
+}
+
+/// `secops coverage`.
+fn coverage(args: CoverageArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let load = secops_detect::rules::LoadOptions {
+        statuses: secops_detect::cli::parse_statuses(&args.status)?,
+        ..Default::default()
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    secops_detect::cli::coverage(&args.rules, &load, args.stix.as_deref(), args.navigator, &mut out)?;
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Detect(args) => detect(args),
+        Command::Coverage(args) => coverage(args),
+        Command::Rules {
+            command: RulesCommand::Lint { paths, all },
+        } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let summary = secops_detect::cli::lint_paths(&paths, all, &mut out)?;
+            std::io::Write::flush(&mut out)?;
+            if summary.errors > 0 {
+                return Err(format!("{} errors", summary.errors).into());
+            }
+            Ok(())
+        }
         Command::Admin { command } => {
             let config = Config::load(cli.config.as_deref())?;
             admin(&config, command).await

@@ -219,3 +219,48 @@ async fn an_api_process_queues_runs_and_a_worker_process_drives_them() {
     assert!(said.contains("driving queued runs"), "{said}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn detect_lint_and_coverage_run_on_rule_files() {
+    let dir = std::env::temp_dir().join(format!("secops-cli-{}", uuid::Uuid::now_v7().simple()));
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../secops-detect/tests/fixtures");
+    let path = |p: &str| fixtures.join(p).display().to_string();
+
+    let (ok, out, err) = secops(
+        &dir,
+        &["detect", "--rules", &path("rules"), "--events", &path("events/windows.json")],
+        "",
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let whoami = &lines[0];
+    assert_eq!(whoami["title"], "Whoami Privilege Listing");
+    assert_eq!(whoami["authors"][0], "Secops Fixture Author");
+    assert_eq!(whoami["techniques"][0], "T1033");
+    assert_eq!(whoami["event"]["Image"], "C:\\Windows\\System32\\whoami.exe");
+    assert_eq!(lines.last().unwrap()["summary"]["detections"], 6);
+
+    // Standard input, every status, routing off.
+    let events = std::fs::read_to_string(fixtures.join("events/windows.json")).unwrap();
+    let (ok, out, err) = secops(
+        &dir,
+        &["detect", "--rules", &path("rules"), "--events", "-", "--status", "all", "--routing", "off"],
+        &events,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("Certutil Decoding A File"));
+    let (ok, _, err) = secops(&dir, &["detect", "--rules", &path("rules"), "--events", "-", "--routing", "x"], "");
+    assert!(!ok && err.contains("unknown routing"), "{err}");
+
+    let (ok, out, _) = secops(&dir, &["rules", "lint", &path("broken")], "");
+    assert!(!ok);
+    assert!(out.contains("bad_regex.yml:10:1: error[compile]"), "{out}");
+    let (ok, out, err) = secops(&dir, &["rules", "lint", &path("rules")], "");
+    assert!(ok, "{out}{err}");
+
+    let (ok, out, err) = secops(&dir, &["coverage", "--rules", &path("rules"), "--navigator"], "");
+    assert!(ok, "{err}");
+    let layer: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(layer["domain"], "enterprise-attack");
+    assert!(layer["versions"]["layer"].as_str().unwrap().starts_with("4."));
+}
