@@ -25,6 +25,7 @@ pub mod audit;
 pub mod auth;
 pub mod chats;
 pub mod config;
+pub mod detections;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -49,7 +50,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "secops", description = "Multi-tenant API for security-operations AI agents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "chats"), (name = "sso"), (name = "tools"), (name = "health"))
+    tags((name = "auth"), (name = "api-keys"), (name = "agents"), (name = "audit"), (name = "members"), (name = "runs"), (name = "chats"), (name = "sso"), (name = "tools"), (name = "detections"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -77,6 +78,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(runs::router())
         .merge(chats::router())
         .merge(tools::router())
+        .merge(detections::router())
         .merge(OpenApiRouter::new().routes(utoipa_axum::routes!(telemetry::metrics)))
         .split_for_parts()
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     pub tools: Arc<ToolRegistry>,
     /// Tools built from organisations' tool configurations, reused while a configuration is unchanged.
     pub configured_tools: Arc<crate::tools::ConfiguredTools>,
+    /// Each organisation's compiled detection rules and correlation state.
+    pub detect_engines: Arc<crate::detections::OrgEngines>,
     /// Drives runs in this process.
     pub worker: Arc<crate::runs::Worker>,
     /// Where attachment bytes go; `None` keeps them under the data directory.
@@ -62,6 +64,7 @@ impl AppState {
             provider,
             tools: Arc::default(),
             configured_tools: Arc::default(),
+            detect_engines: Arc::default(),
             worker,
             files: None,
             default_files: Arc::default(),

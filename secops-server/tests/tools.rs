@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::Server;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,10 +17,8 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use secops_core::model::{ModelProvider, ScriptedProvider, ScriptedTurn};
-use secops_server::state::AppState;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
 /// Every credential in this file starts with this, so one search finds any leak.
 const MARK: &str = "CANARY7Q";
@@ -94,71 +94,17 @@ async fn vendors() -> (SocketAddr, Log, JoinSet<()>) {
     (addr, log, set)
 }
 
-/// A server over a fresh backend, with its worker running, whose operator lets tools reach loopback.
-struct Server {
-    app: Router,
-    backend: support::Backend,
-    stop: CancellationToken,
-    tasks: JoinSet<()>,
-}
-
+/// A server whose operator lets tools reach loopback, where the fakes run.
 async fn server(postgres: bool, provider: Option<Arc<dyn ModelProvider>>) -> Server {
-    let (backend, config) = support::backend(
+    Server::start(
         postgres,
         &[("SECOPS_TOOL_EGRESS_ALLOWABLE", "127.0.0.0/8".into())],
+        provider,
     )
-    .await;
-    let state = AppState::new(backend.store.clone(), config, provider);
-    let stop = CancellationToken::new();
-    let mut tasks = JoinSet::new();
-    tasks.spawn(Arc::clone(&state.worker).run(state.clone(), stop.clone()));
-    Server {
-        app: secops_server::app(state),
-        backend,
-        stop,
-        tasks,
-    }
+    .await
 }
 
 impl Server {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"));
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let (status, _, json) = support::send(&self.app, req).await;
-        (status, json)
-    }
-
-    async fn owner(&self, org: &str) -> String {
-        let email = format!("{org}-{}@example.com", uuid::Uuid::now_v7().simple());
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri("/v1/auth/register")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(
-                json!({"email": email, "password": "correct horse battery", "organization_name": org})
-                    .to_string(),
-            ))
-            .unwrap();
-        let (s, _, body) = support::send(&self.app, req).await;
-        assert_eq!(s, StatusCode::CREATED, "{body}");
-        body["access_token"].as_str().unwrap().to_owned()
-    }
-
     async fn configure(&self, token: &str, body: Value) -> Value {
         let (s, created) = self
             .call(Method::POST, "/v1/tool-configs", token, Some(body))
@@ -229,12 +175,6 @@ impl Server {
             });
         }
         all
-    }
-
-    async fn shutdown(mut self) {
-        self.stop.cancel();
-        while self.tasks.join_next().await.is_some() {}
-        self.backend.cleanup().await;
     }
 }
 

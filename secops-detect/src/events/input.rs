@@ -98,7 +98,8 @@ impl<R: Read> Iterator for EventReader<R> {
                             }
                         }
                         Some(_) => {
-                            self.state = State::Stream(serde_json::Deserializer::from_reader(reader).into_iter());
+                            self.state =
+                                State::Stream(serde_json::Deserializer::from_reader(reader).into_iter());
                         }
                     }
                 }

@@ -83,3 +83,96 @@ pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, V
     };
     (status, headers, json)
 }
+
+/// A server over a fresh backend with its run worker going, called in process.
+pub struct Server {
+    pub app: Router,
+    pub backend: Backend,
+    stop: tokio_util::sync::CancellationToken,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl Server {
+    /// Starts one on PostgreSQL or SQLite with `env` as its environment and `provider` as its model.
+    pub async fn start(
+        postgres: bool,
+        env: &[(&str, String)],
+        provider: Option<std::sync::Arc<dyn secops_core::model::ModelProvider>>,
+    ) -> Self {
+        let (backend, config) = backend(postgres, env).await;
+        let state = secops_server::state::AppState::new(backend.store.clone(), config, provider);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(std::sync::Arc::clone(&state.worker).run(state.clone(), stop.clone()));
+        Self {
+            app: secops_server::app(state),
+            backend,
+            stop,
+            tasks,
+        }
+    }
+
+    /// Sends `body` as `content_type`, with a bearer token.
+    pub async fn send(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        token: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"));
+        let req = match body {
+            Some((ctype, bytes)) => req
+                .header(axum::http::header::CONTENT_TYPE, ctype)
+                .body(Body::from(bytes))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        let (status, _, json) = send(&self.app, req).await;
+        (status, json)
+    }
+
+    /// Sends a JSON body, with a bearer token.
+    pub async fn call(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.send(
+            method,
+            path,
+            token,
+            body.map(|b| ("application/json", b.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    /// Registers a new organisation; its owner's access token.
+    pub async fn owner(&self, org: &str) -> String {
+        let email = format!("{org}-{}@example.com", uuid::Uuid::now_v7().simple());
+        let req = Request::builder()
+            .method(axum::http::Method::POST)
+            .uri("/v1/auth/register")
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                serde_json::json!({"email": email, "password": "correct horse battery", "organization_name": org})
+                    .to_string(),
+            ))
+            .unwrap();
+        let (s, _, body) = send(&self.app, req).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Stops the worker and drops the backend.
+    pub async fn shutdown(mut self) {
+        self.stop.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        self.backend.cleanup().await;
+    }
+}
