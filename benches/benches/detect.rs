@@ -32,7 +32,10 @@ use secops_detect::rules::{LoadOptions, RuleSet};
 const TARGET_PER_CORE: f64 = 25_000.0;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// `VmRSS` or `VmHWM` from /proc/self/status, in MiB.
@@ -86,13 +89,14 @@ fn main() -> ExitCode {
     let rounds: usize = env_or("SECOPS_BENCH_ROUNDS", 3).max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads: usize = env_or("SECOPS_BENCH_THREADS", cores);
-    let statuses = match parse_statuses(&std::env::var("SECOPS_BENCH_STATUS").unwrap_or_else(|_| "all".into())) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("detect bench: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let statuses =
+        match parse_statuses(&std::env::var("SECOPS_BENCH_STATUS").unwrap_or_else(|_| "all".into())) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("detect bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
 
     // The events, as NDJSON in memory so that reading the disk is not measured.
     let mut event_files = Vec::new();
@@ -128,7 +132,12 @@ fn main() -> ExitCode {
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("rules")))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("rules"))
+        })
         .collect();
     dirs.sort();
     let load = LoadOptions {

@@ -7,7 +7,13 @@
 //!   code path with strict logsource routing, with at most one unrelated rule per case on average;
 //! - the Navigator layer of the corpus is a valid 4.x layer whose technique scores equal a direct count of
 //!   the rules' `attack.t*` tags.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    missing_docs
+)]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -44,7 +50,10 @@ fn rule_dirs(data: &Path) -> Vec<PathBuf> {
 }
 
 fn find_files(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -84,17 +93,22 @@ fn corpus_loads_and_regression_cases_fire() {
     };
     // By default only stable and test rules run.
     let default = load_corpus(&data, &LoadOptions::default());
-    assert!(default
-        .rules()
-        .iter()
-        .all(|r| matches!(r.meta.status, Some(RuleStatus::Stable | RuleStatus::Test))));
+    assert!(
+        default
+            .rules()
+            .iter()
+            .all(|r| matches!(r.meta.status, Some(RuleStatus::Stable | RuleStatus::Test)))
+    );
 
     // The regression cases include experimental rules: run every status.
     let rules = load_corpus(&data, &LoadOptions::all_statuses());
     let total_docs = rules.rules().len() + rules.correlations().len() + rules.failures().len();
     assert!(total_docs > 3000, "only {total_docs} rules found");
     for failure in rules.failures() {
-        assert!(!failure.message.is_empty(), "a failure without a reason: {failure:?}");
+        assert!(
+            !failure.message.is_empty(),
+            "a failure without a reason: {failure:?}"
+        );
     }
 
     let detector = Detector::from_rules(&rules, &DetectOptions::new(Vec::new())).unwrap();
@@ -113,9 +127,7 @@ fn corpus_loads_and_regression_cases_fire() {
         let expected = yaml["rule_metadata"][0]["id"].as_str().unwrap().to_owned();
         for test in tests {
             let evtx = test["path"].as_str().unwrap();
-            let json = data
-                .join("sigma")
-                .join(Path::new(evtx).with_extension("json"));
+            let json = data.join("sigma").join(Path::new(evtx).with_extension("json"));
             cases += 1;
             let mut out = Vec::new();
             detector.run_file(&json, &mut out).unwrap();
@@ -126,7 +138,10 @@ fn corpus_loads_and_regression_cases_fire() {
                 .map(|d| d["rule_id"].as_str().unwrap_or_default().to_owned())
                 .collect();
             if !fired.contains(&expected) {
-                failed.push(format!("{}: expected {expected}, fired {fired:?}", json.display()));
+                failed.push(format!(
+                    "{}: expected {expected}, fired {fired:?}",
+                    json.display()
+                ));
             }
             let unrelated: Vec<&String> = fired.iter().filter(|id| **id != expected).collect();
             unrelated_total += unrelated.len();
@@ -141,7 +156,7 @@ fn corpus_loads_and_regression_cases_fire() {
         cases - failed.len()
     );
     let mut noisy: Vec<_> = unrelated_rules.into_iter().collect();
-    noisy.sort_by(|a, b| b.1.cmp(&a.1));
+    noisy.sort_by_key(|n| std::cmp::Reverse(n.1));
     for (id, n) in noisy.iter().take(15) {
         let title = rules
             .rules()
@@ -154,7 +169,11 @@ fn corpus_loads_and_regression_cases_fire() {
         println!("  MISSED {f}");
     }
     assert_eq!(cases, 202, "the data set has 202 regression cases");
-    assert!(failed.is_empty(), "{} cases did not fire their rule", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} cases did not fire their rule",
+        failed.len()
+    );
     assert!(average <= 1.0, "{average:.2} unrelated rules per case");
 }
 
@@ -179,10 +198,16 @@ fn corpus_navigator_layer_matches_tag_counts() {
     let mut scores: BTreeMap<String, u64> = BTreeMap::new();
     for entry in entries {
         let id = entry["techniqueID"].as_str().unwrap();
-        assert!(Catalogue::embedded().technique(id).is_some(), "{id} is not in the catalogue");
+        assert!(
+            Catalogue::embedded().technique(id).is_some(),
+            "{id} is not in the catalogue"
+        );
         if let Some(score) = entry.get("score") {
             assert!(entry["comment"].is_string());
-            assert!(scores.insert(id.to_owned(), score.as_u64().unwrap()).is_none(), "{id} twice");
+            assert!(
+                scores.insert(id.to_owned(), score.as_u64().unwrap()).is_none(),
+                "{id} twice"
+            );
         }
     }
     // Serialises and reads back as JSON.
@@ -207,12 +232,20 @@ fn corpus_navigator_layer_matches_tag_counts() {
             let Ok(value) = <yaml_serde::Value as serde::Deserialize>::deserialize(doc) else {
                 continue;
             };
-            let status = value.get("status").and_then(|s| s.as_str()).unwrap_or("experimental");
+            let status = value
+                .get("status")
+                .and_then(|s| s.as_str())
+                .unwrap_or("experimental");
             if !statuses.contains(&status) {
                 continue;
             }
             let mut seen = BTreeSet::new();
-            for tag in value.get("tags").and_then(|t| t.as_sequence()).into_iter().flatten() {
+            for tag in value
+                .get("tags")
+                .and_then(|t| t.as_sequence())
+                .into_iter()
+                .flatten()
+            {
                 let tag = tag.as_str().unwrap_or_default().to_ascii_lowercase();
                 if let Some(t) = tag.strip_prefix("attack.t")
                     && t.chars().next().is_some_and(|c| c.is_ascii_digit())

@@ -143,7 +143,10 @@ fn value_count_password_spray_out_of_order() {
     assert_eq!(c.value, 3.0);
     assert_eq!(c.timespan_secs, 300);
     assert_eq!(fired[0].authors, ["Spray Fixture Author"]);
-    assert_eq!(fired[0].timestamp.unwrap().to_rfc3339(), "2024-11-05T10:02:00+00:00");
+    assert_eq!(
+        fired[0].timestamp.unwrap().to_rfc3339(),
+        "2024-11-05T10:02:00+00:00"
+    );
 }
 
 #[test]
@@ -162,7 +165,10 @@ fn the_same_account_many_times_is_not_a_spray() {
 fn organisations_do_not_share_windows() {
     let mut state = state(30);
     let ip = "198.51.100.22";
-    let org_a = [logon(4625, "12:00:00", "f1", ip), logon(4625, "12:01:00", "f2", ip)];
+    let org_a = [
+        logon(4625, "12:00:00", "f1", ip),
+        logon(4625, "12:01:00", "f2", ip),
+    ];
     let org_b = [logon(4625, "12:02:00", "f3", ip)];
     let mut found = Vec::new();
     for e in &org_a {
@@ -190,7 +196,10 @@ fn events_later_than_the_reorder_window_are_counted_not_correlated() {
     let org = "org-c".to_owned();
     let ip = "198.51.100.23";
     // Event time moves to 13:10; an event from 13:00 then comes ten minutes late.
-    for e in [logon(4625, "13:09:00", "g1", ip), logon(4625, "13:10:00", "g2", ip)] {
+    for e in [
+        logon(4625, "13:09:00", "g1", ip),
+        logon(4625, "13:10:00", "g2", ip),
+    ] {
         state.process(&org, &e).unwrap();
     }
     state.process(&org, &logon(4625, "13:00:00", "g3", ip)).unwrap();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use secops_detect::attack::Catalogue;
 use secops_detect::cli::{self, DetectOptions, Detector};
 use secops_detect::coverage::Coverage;
-use secops_detect::engine::{DetectionEngine, EngineOptions, RsigmaEngine, Routing};
+use secops_detect::engine::{DetectionEngine, EngineOptions, Routing, RsigmaEngine};
 use secops_detect::events::{normalise, read_events};
 use secops_detect::pipeline::Pipeline;
 use secops_detect::rules::{FailureReason, LintSeverity, LoadOptions, RuleKind, RuleSet, lint};
@@ -26,8 +26,13 @@ fn rules_dir() -> PathBuf {
 fn detect_titles(options: &DetectOptions, events: &str) -> Vec<String> {
     let detector = Detector::load(options).unwrap();
     let mut out = Vec::new();
-    detector.run_file(&fixtures().join("events").join(events), &mut out).unwrap();
-    lines(&out).iter().map(|d| d["title"].as_str().unwrap().to_owned()).collect()
+    detector
+        .run_file(&fixtures().join("events").join(events), &mut out)
+        .unwrap();
+    lines(&out)
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn lines(out: &[u8]) -> Vec<Value> {
@@ -56,7 +61,10 @@ fn fixture_rules_load_with_status_gating() {
         .iter()
         .find(|r| r.meta.title == "Whoami Privilege Listing")
         .unwrap();
-    assert_eq!(whoami.meta.authors, ["Secops Fixture Author", "Second Fixture Author (Fixture Org)"]);
+    assert_eq!(
+        whoami.meta.authors,
+        ["Secops Fixture Author", "Second Fixture Author (Fixture Org)"]
+    );
     assert_eq!(whoami.meta.techniques, ["T1033"]);
     assert_eq!(whoami.meta.tactics, ["discovery"]);
     let encoded = rules
@@ -84,7 +92,10 @@ fn broken_rules_fail_with_reasons() {
     assert_eq!(reason("bad_regex.yml"), FailureReason::Compile);
     assert_eq!(reason("bad_yaml.yml"), FailureReason::Yaml);
     assert_eq!(reason("unknown_modifier.yml"), FailureReason::Parse);
-    assert_eq!(reason("dangling_correlation.yml"), FailureReason::UnknownReference);
+    assert_eq!(
+        reason("dangling_correlation.yml"),
+        FailureReason::UnknownReference
+    );
     assert_eq!(rules.failures().len(), 5);
     assert!(rules.failures().iter().all(|f| !f.message.is_empty()));
 }
@@ -114,7 +125,9 @@ fn detect_fires_the_expected_rules_with_routing() {
 #[test]
 fn routing_off_lets_rules_see_other_categories() {
     let mut options = DetectOptions::new(vec![rules_dir()]);
-    options.engine = EngineOptions { routing: Routing::Off };
+    options.engine = EngineOptions {
+        routing: Routing::Off,
+    };
     let titles = detect_titles(&options, "windows.json");
     // Event 6 is a process creation that carries DestinationIp/DestinationPort: without routing the network
     // rule fires on it too.
@@ -157,7 +170,10 @@ fn detection_lines_carry_rule_authors_attack_and_event() {
     // The event, normalised: the spaced Defender field under its Sigma name, and as written.
     assert_eq!(defender["event"]["ThreatName"], "HackTool:Win32/Mimikatz.D");
     assert_eq!(defender["event"]["Threat Name"], "HackTool:Win32/Mimikatz.D");
-    assert_eq!(defender["event"]["Channel"], "Microsoft-Windows-Windows Defender/Operational");
+    assert_eq!(
+        defender["event"]["Channel"],
+        "Microsoft-Windows-Windows Defender/Operational"
+    );
     assert!(
         defender["matched_fields"]
             .as_array()
@@ -180,7 +196,10 @@ fn cli_detect_writes_matches_then_a_summary() {
     let mut diagnostics = Vec::new();
     let summary = cli::detect(
         &DetectOptions::new(vec![rules_dir()]),
-        &[fixtures().join("events/windows.json"), fixtures().join("events/logons.ndjson")],
+        &[
+            fixtures().join("events/windows.json"),
+            fixtures().join("events/logons.ndjson"),
+        ],
         &mut out,
         &mut diagnostics,
     )
@@ -195,19 +214,30 @@ fn cli_detect_writes_matches_then_a_summary() {
     assert_eq!(last["summary"]["rules"]["skipped"], 1);
     assert_eq!(summary.events, 16);
     // Failed and successful logons only feed correlations: not shown on their own.
-    assert!(found.iter().all(|d| d["title"] != "Failed Logon" && d["title"] != "Successful Logon"));
+    assert!(
+        found
+            .iter()
+            .all(|d| d["title"] != "Failed Logon" && d["title"] != "Successful Logon")
+    );
     let correlation = found.iter().find(|d| d["kind"] == "correlation").unwrap();
-    assert_eq!(correlation["title"], "Failed Logons Followed By A Successful Logon");
-    assert_eq!(correlation["correlation"]["group"], json!([["TargetUserName", "bob"]]));
+    assert_eq!(
+        correlation["title"],
+        "Failed Logons Followed By A Successful Logon"
+    );
+    assert_eq!(
+        correlation["correlation"]["group"],
+        json!([["TargetUserName", "bob"]])
+    );
     assert_eq!(correlation["authors"], json!(["Secops Fixture Author"]));
 }
 
 #[test]
 fn multi_threaded_matching_keeps_input_order() {
     // Enough copies of the fixture events to split between threads.
-    let records: Vec<Value> = read_events(std::fs::File::open(fixtures().join("events/windows.json")).unwrap())
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let records: Vec<Value> =
+        read_events(std::fs::File::open(fixtures().join("events/windows.json")).unwrap())
+            .collect::<Result<_, _>>()
+            .unwrap();
     let mut input = Vec::new();
     for _ in 0..64 {
         for r in &records {
@@ -224,8 +254,16 @@ fn multi_threaded_matching_keeps_input_order() {
     let sb = multi.run(input.as_slice(), &mut b).unwrap();
     if a != b {
         let (la, lb) = (lines(&a), lines(&b));
-        let i = la.iter().zip(&lb).position(|(x, y)| x != y).unwrap_or(la.len().min(lb.len()));
-        panic!("multi-threaded output differs at line {i}: {:?}\nvs\n{:?}", la.get(i), lb.get(i));
+        let i = la
+            .iter()
+            .zip(&lb)
+            .position(|(x, y)| x != y)
+            .unwrap_or(la.len().min(lb.len()));
+        panic!(
+            "multi-threaded output differs at line {i}: {:?}\nvs\n{:?}",
+            la.get(i),
+            lb.get(i)
+        );
     }
     assert_eq!((sa.events, sa.detections), (512, 6 * 64));
     assert_eq!(sb.detections, sa.detections);
@@ -238,7 +276,9 @@ fn bad_input_is_an_error_with_its_position_and_non_objects_are_counted() {
         .run("{\"a\": 1}\n{\"a\": ".as_bytes(), &mut Vec::new())
         .unwrap_err();
     assert!(err.to_string().contains("record 2"), "{err}");
-    let summary = detector.run("[1, {\"a\": 1}]".as_bytes(), &mut Vec::new()).unwrap();
+    let summary = detector
+        .run("[1, {\"a\": 1}]".as_bytes(), &mut Vec::new())
+        .unwrap();
     assert_eq!((summary.events, summary.invalid_events), (2, 1));
 }
 
@@ -302,8 +342,15 @@ fn lint_reports_positions() {
     // The dangling correlation is valid on its own: only loading it with the other rules shows the gap.
     assert_eq!(summary.errors, 4, "{}", String::from_utf8_lossy(&out));
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("bad_condition.yml:13:31: error[condition]: Condition parse error"), "{text}");
-    assert_eq!(text.lines().count(), 5, "one line per finding and a count: {text}");
+    assert!(
+        text.contains("bad_condition.yml:13:31: error[condition]: Condition parse error"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().count(),
+        5,
+        "one line per finding and a count: {text}"
+    );
 }
 
 #[test]
@@ -349,9 +396,16 @@ fn a_stix_bundle_replaces_the_catalogue() {
     let text = std::fs::read_to_string(fixtures().join("stix-bundle.json")).unwrap();
     let catalogue = Catalogue::from_stix(&text).unwrap();
     assert_eq!(catalogue.attack_version.as_deref(), Some("42"));
-    assert_eq!(catalogue.technique_count(), 3, "the revoked technique is left out");
+    assert_eq!(
+        catalogue.technique_count(),
+        3,
+        "the revoked technique is left out"
+    );
     assert_eq!(catalogue.tactics()[0].shortname, "discovery", "matrix order");
-    assert_eq!(catalogue.technique("T1003.001").unwrap().parent.as_deref(), Some("T1003"));
+    assert_eq!(
+        catalogue.technique("T1003.001").unwrap().parent.as_deref(),
+        Some("T1003")
+    );
 
     let mut out = Vec::new();
     let coverage = cli::coverage(
@@ -362,7 +416,10 @@ fn a_stix_bundle_replaces_the_catalogue() {
         &mut out,
     )
     .unwrap();
-    assert_eq!(coverage.techniques.keys().collect::<Vec<_>>(), ["T1003.001", "T1033"]);
+    assert_eq!(
+        coverage.techniques.keys().collect::<Vec<_>>(),
+        ["T1003.001", "T1033"]
+    );
     assert!(coverage.unknown_techniques.contains_key("T1059.001"));
     let summary = lines(&out).pop().unwrap();
     assert_eq!(summary["summary"]["techniques_covered"], 2);
@@ -374,7 +431,11 @@ fn a_stix_bundle_replaces_the_catalogue() {
 #[test]
 fn correlation_only_rules_are_kept_out_of_detections_but_feed_correlations() {
     let rules = RuleSet::load_dir(rules_dir(), &LoadOptions::default()).unwrap();
-    let failed = rules.rules().iter().find(|r| r.meta.title == "Failed Logon").unwrap();
+    let failed = rules
+        .rules()
+        .iter()
+        .find(|r| r.meta.title == "Failed Logon")
+        .unwrap();
     assert!(failed.meta.correlation_only && failed.meta.feeds_correlation);
     let many = rules
         .correlations()
@@ -387,13 +448,16 @@ fn correlation_only_rules_are_kept_out_of_detections_but_feed_correlations() {
 
 #[test]
 fn sigma_filters_exclude_matches() {
-    let rules = RuleSet::load_dirs([rules_dir(), fixtures().join("filters")], &LoadOptions::default()).unwrap();
+    let rules =
+        RuleSet::load_dirs([rules_dir(), fixtures().join("filters")], &LoadOptions::default()).unwrap();
     assert!(rules.failures().is_empty(), "{:?}", rules.failures());
     assert_eq!(rules.filters().len(), 1);
     let engine = RsigmaEngine::new(&rules).unwrap();
     let whoami = |user: &str| {
-        normalise(json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
-            "Image": "C:\\Windows\\System32\\whoami.exe", "CommandLine": "whoami /priv", "User": user}))
+        normalise(
+            json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Image": "C:\\Windows\\System32\\whoami.exe", "CommandLine": "whoami /priv", "User": user}),
+        )
         .unwrap()
     };
     assert_eq!(engine.detect(&whoami("EXAMPLE\\analyst")).len(), 1);

@@ -254,8 +254,8 @@ fn detect(args: DetectArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     options.engine.routing = args.routing.parse()?;
     options.threads = args.threads;
-    options.correlation.max_delay = chrono::TimeDelta::try_seconds(args.reorder_window.max(0))
-        .ok_or("--reorder-window is too large")?;
+    options.correlation.max_delay =
+        chrono::TimeDelta::try_seconds(args.reorder_window.max(0)).ok_or("--reorder-window is too large")?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     secops_detect::cli::detect(&options, &args.events, &mut out, &mut std::io::stderr())?;
     Ok(())

@@ -228,7 +228,13 @@ fn detect_lint_and_coverage_run_on_rule_files() {
 
     let (ok, out, err) = secops(
         &dir,
-        &["detect", "--rules", &path("rules"), "--events", &path("events/windows.json")],
+        &[
+            "detect",
+            "--rules",
+            &path("rules"),
+            "--events",
+            &path("events/windows.json"),
+        ],
         "",
     );
     assert!(ok, "{err}");
@@ -244,12 +250,34 @@ fn detect_lint_and_coverage_run_on_rule_files() {
     let events = std::fs::read_to_string(fixtures.join("events/windows.json")).unwrap();
     let (ok, out, err) = secops(
         &dir,
-        &["detect", "--rules", &path("rules"), "--events", "-", "--status", "all", "--routing", "off"],
+        &[
+            "detect",
+            "--rules",
+            &path("rules"),
+            "--events",
+            "-",
+            "--status",
+            "all",
+            "--routing",
+            "off",
+        ],
         &events,
     );
     assert!(ok, "{err}");
     assert!(out.contains("Certutil Decoding A File"));
-    let (ok, _, err) = secops(&dir, &["detect", "--rules", &path("rules"), "--events", "-", "--routing", "x"], "");
+    let (ok, _, err) = secops(
+        &dir,
+        &[
+            "detect",
+            "--rules",
+            &path("rules"),
+            "--events",
+            "-",
+            "--routing",
+            "x",
+        ],
+        "",
+    );
     assert!(!ok && err.contains("unknown routing"), "{err}");
 
     let (ok, out, _) = secops(&dir, &["rules", "lint", &path("broken")], "");

@@ -72,7 +72,10 @@ pub struct Technique {
 impl Technique {
     /// Its page on attack.mitre.org.
     pub fn url(&self) -> String {
-        format!("https://attack.mitre.org/techniques/{}", self.id.replace('.', "/"))
+        format!(
+            "https://attack.mitre.org/techniques/{}",
+            self.id.replace('.', "/")
+        )
     }
 
     /// Whether it is a sub-technique.
@@ -148,7 +151,8 @@ impl Catalogue {
 
     /// Read a catalogue from the compact JSON the embedded file uses.
     pub fn from_compact_json(json: &str) -> Result<Catalogue, DetectError> {
-        let compact: Compact = serde_json::from_str(json).map_err(|e| DetectError::Catalogue(e.to_string()))?;
+        let compact: Compact =
+            serde_json::from_str(json).map_err(|e| DetectError::Catalogue(e.to_string()))?;
         let tactics = compact
             .tactics
             .into_iter()
@@ -261,7 +265,10 @@ impl Catalogue {
             .ok_or_else(|| DetectError::Catalogue("not a STIX bundle: no `objects`".to_owned()))?;
         let live = |o: &&Value| {
             !o.get("revoked").and_then(Value::as_bool).unwrap_or(false)
-                && !o.get("x_mitre_deprecated").and_then(Value::as_bool).unwrap_or(false)
+                && !o
+                    .get("x_mitre_deprecated")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
         };
         let of_type = |t: &'static str| {
             objects
@@ -301,7 +308,10 @@ impl Catalogue {
                 .into_iter()
                 .flatten()
             {
-                let chain = phase.get("kill_chain_name").and_then(Value::as_str).unwrap_or_default();
+                let chain = phase
+                    .get("kill_chain_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 if let Some(d) = chain_domain(chain) {
                     domain.get_or_insert(d);
                     if let Some(p) = phase.get("phase_name").and_then(Value::as_str) {
@@ -364,8 +374,11 @@ impl Catalogue {
             }
             .unwrap_or(usize::MAX)
         };
-        self.tactics
-            .sort_by(|a, b| position(&a.shortname).cmp(&position(&b.shortname)).then(a.id.cmp(&b.id)));
+        self.tactics.sort_by(|a, b| {
+            position(&a.shortname)
+                .cmp(&position(&b.shortname))
+                .then(a.id.cmp(&b.id))
+        });
     }
 
     /// The tactics, in matrix order.
@@ -377,7 +390,9 @@ impl Catalogue {
     pub fn tactic(&self, id_or_name: &str) -> Option<&Tactic> {
         let upper = id_or_name.trim().to_ascii_uppercase();
         let short = tactic_shortname(id_or_name);
-        self.tactics.iter().find(|t| t.id == upper || t.shortname == short)
+        self.tactics
+            .iter()
+            .find(|t| t.id == upper || t.shortname == short)
     }
 
     /// Every technique and sub-technique, by ID.

@@ -36,7 +36,7 @@ use crate::correlation::{CorrelationOptions, CorrelationState, CorrelationStats}
 use crate::coverage::Coverage;
 use crate::engine::{Detection, DetectionEngine, EngineOptions, RsigmaEngine};
 use crate::error::DetectError;
-use crate::events::{NormalisedEvent, NormaliseOptions, normalise_with, read_events};
+use crate::events::{NormaliseOptions, NormalisedEvent, normalise_with, read_events};
 use crate::rules::{LintSeverity, LoadFailure, LoadOptions, RuleKind, RuleSet, RuleStatus, lint};
 
 /// Records normalised and matched per batch; the batch is split between threads, then its detections
@@ -298,7 +298,12 @@ impl Detector {
         std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .into_iter()
-                .map(|c| (c.len(), scope.spawn(move || c.into_iter().map(one).collect::<Vec<_>>())))
+                .map(|c| {
+                    (
+                        c.len(),
+                        scope.spawn(move || c.into_iter().map(one).collect::<Vec<_>>()),
+                    )
+                })
                 .collect();
             // A worker only panics on a bug; its records then count as unreadable rather than taking the
             // whole run down.
@@ -310,7 +315,11 @@ impl Detector {
     }
 }
 
-fn write_detection(out: &mut dyn Write, detection: &Detection, summary: &mut RunSummary) -> Result<(), DetectError> {
+fn write_detection(
+    out: &mut dyn Write,
+    detection: &Detection,
+    summary: &mut RunSummary,
+) -> Result<(), DetectError> {
     match detection.kind {
         RuleKind::Detection => summary.detections += 1,
         RuleKind::Correlation => summary.correlations += 1,

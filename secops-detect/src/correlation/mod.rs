@@ -166,7 +166,10 @@ impl<K: Eq + Hash + Clone> CorrelationState<K> {
     pub fn process(&mut self, org: &K, event: &NormalisedEvent) -> Result<Vec<Detection>, DetectError> {
         let detections = self.engine.detect(event);
         let mut correlations = self.observe(org, event, &detections)?;
-        let mut out: Vec<Detection> = detections.into_iter().filter(|d| !d.rule.correlation_only).collect();
+        let mut out: Vec<Detection> = detections
+            .into_iter()
+            .filter(|d| !d.rule.correlation_only)
+            .collect();
         correlations.retain(|d| !d.rule.correlation_only);
         out.append(&mut correlations);
         Ok(out)
@@ -226,7 +229,9 @@ impl<K: Eq + Hash + Clone> CorrelationState<K> {
             }
         }
         state.latest = Some(state.latest.map_or(at, |latest| latest.max(at)));
-        let watermark = state.latest.and_then(|l| l.checked_sub_signed(self.options.max_delay));
+        let watermark = state
+            .latest
+            .and_then(|l| l.checked_sub_signed(self.options.max_delay));
         Ok(release(state, watermark, &self.options))
     }
 
@@ -273,7 +278,11 @@ impl<K: Eq + Hash + Clone> CorrelationState<K> {
 }
 
 /// Feed held-back events up to `watermark` (all of them when `None`) in timestamp order.
-fn release(state: &mut OrgState, watermark: Option<DateTime<Utc>>, options: &CorrelationOptions) -> Vec<Detection> {
+fn release(
+    state: &mut OrgState,
+    watermark: Option<DateTime<Utc>>,
+    options: &CorrelationOptions,
+) -> Vec<Detection> {
     let mut out = Vec::new();
     while let Some(Reverse(next)) = state.pending.peek() {
         if watermark.is_some_and(|w| next.at > w) {

@@ -107,7 +107,12 @@ impl Detection {
 /// [`CorrelationState`](crate::correlation::CorrelationState) puts them in order first.
 pub trait Correlator: Send {
     /// Feed one event and its detections at time `at`; returns the correlations that fire.
-    fn correlate(&mut self, event: &NormalisedEvent, detections: &[Detection], at: DateTime<Utc>) -> Vec<Detection>;
+    fn correlate(
+        &mut self,
+        event: &NormalisedEvent,
+        detections: &[Detection],
+        at: DateTime<Utc>,
+    ) -> Vec<Detection>;
 
     /// Drop windows that can no longer fire, now that event time has reached `now`.
     fn expire(&mut self, now: DateTime<Utc>);

@@ -111,7 +111,11 @@ impl RsigmaEngine {
             engine.extend_compiled_rules(compiled);
             for filter in rules.filters() {
                 engine.apply_filter(&filter.sigma).map_err(|e| {
-                    DetectError::Engine(format!("filter {} ({}): {e}", filter.sigma.title, filter.path.display()))
+                    DetectError::Engine(format!(
+                        "filter {} ({}): {e}",
+                        filter.sigma.title,
+                        filter.path.display()
+                    ))
                 })?;
             }
             buckets.push(Bucket { logsource, engine });
@@ -257,7 +261,12 @@ struct RsigmaCorrelator {
 }
 
 impl Correlator for RsigmaCorrelator {
-    fn correlate(&mut self, event: &NormalisedEvent, detections: &[Detection], at: DateTime<Utc>) -> Vec<Detection> {
+    fn correlate(
+        &mut self,
+        event: &NormalisedEvent,
+        detections: &[Detection],
+        at: DateTime<Utc>,
+    ) -> Vec<Detection> {
         let fed: Vec<EvaluationResult> = detections
             .iter()
             .filter(|d| d.rule.feeds_correlation)

@@ -38,7 +38,14 @@ const ECS_ALIASES: &[(&str, &str)] = &[
     ("dns.question.name", "QueryName"),
 ];
 
-const TIME_FIELDS: &[&str] = &["@timestamp", "timestamp", "time", "EventTime", "eventTime", "TimeCreated"];
+const TIME_FIELDS: &[&str] = &[
+    "@timestamp",
+    "timestamp",
+    "time",
+    "EventTime",
+    "eventTime",
+    "TimeCreated",
+];
 
 pub(super) fn from_document(
     object: Map<String, Value>,

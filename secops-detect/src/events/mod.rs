@@ -267,8 +267,10 @@ mod tests {
 
     #[test]
     fn explicit_logsource_wins_and_is_removed() {
-        let e = normalise(json!({"logsource": {"product": "Linux", "category": "process_creation"}, "CommandLine": "id"}))
-            .unwrap();
+        let e = normalise(
+            json!({"logsource": {"product": "Linux", "category": "process_creation"}, "CommandLine": "id"}),
+        )
+        .unwrap();
         assert_eq!(e.logsource().product.as_deref(), Some("linux"));
         assert_eq!(e.logsource().categories, ["process_creation"]);
         assert!(e.field("logsource").is_none());
@@ -286,6 +288,9 @@ mod tests {
 
     #[test]
     fn non_objects_are_refused() {
-        assert!(matches!(normalise(json!([1])), Err(DetectError::NotAnObject("an array"))));
+        assert!(matches!(
+            normalise(json!([1])),
+            Err(DetectError::NotAnObject("an array"))
+        ));
     }
 }

@@ -20,14 +20,23 @@ const CHANNEL_SERVICES: &[(&str, &str)] = &[
     ("microsoft-windows-taskscheduler/operational", "taskscheduler"),
     ("microsoft-windows-wmi-activity/operational", "wmi"),
     ("microsoft-windows-windows defender/operational", "windefend"),
-    ("microsoft-windows-windows firewall with advanced security/firewall", "firewall-as"),
+    (
+        "microsoft-windows-windows firewall with advanced security/firewall",
+        "firewall-as",
+    ),
     ("microsoft-windows-bits-client/operational", "bits-client"),
-    ("microsoft-windows-codeintegrity/operational", "codeintegrity-operational"),
+    (
+        "microsoft-windows-codeintegrity/operational",
+        "codeintegrity-operational",
+    ),
     ("microsoft-windows-dns client events/operational", "dns-client"),
     ("dns server", "dns-server"),
     ("microsoft-windows-dns-server/analytical", "dns-server-analytic"),
     ("microsoft-windows-dns-server/audit", "dns-server-audit"),
-    ("microsoft-windows-driverframeworks-usermode/operational", "driver-framework"),
+    (
+        "microsoft-windows-driverframeworks-usermode/operational",
+        "driver-framework",
+    ),
     ("microsoft-windows-ntlm/operational", "ntlm"),
     ("microsoft-windows-dhcp-server/operational", "dhcp"),
     ("msexchange management", "msexchange-management"),
@@ -36,11 +45,23 @@ const CHANNEL_SERVICES: &[(&str, &str)] = &[
     ("microsoft-windows-applocker/packaged app-deployment", "applocker"),
     ("microsoft-windows-applocker/packaged app-execution", "applocker"),
     ("microsoft-windows-printservice/admin", "printservice-admin"),
-    ("microsoft-windows-printservice/operational", "printservice-operational"),
+    (
+        "microsoft-windows-printservice/operational",
+        "printservice-operational",
+    ),
     ("microsoft-windows-smbclient/security", "smbclient-security"),
-    ("microsoft-windows-smbclient/connectivity", "smbclient-connectivity"),
-    ("microsoft-windows-smbserver/connectivity", "smbserver-connectivity"),
-    ("microsoft-windows-appxdeploymentserver/operational", "appxdeployment-server"),
+    (
+        "microsoft-windows-smbclient/connectivity",
+        "smbclient-connectivity",
+    ),
+    (
+        "microsoft-windows-smbserver/connectivity",
+        "smbserver-connectivity",
+    ),
+    (
+        "microsoft-windows-appxdeploymentserver/operational",
+        "appxdeployment-server",
+    ),
     ("microsoft-windows-appxpackaging/operational", "appxpackaging-om"),
     ("microsoft-windows-appmodel-runtime/admin", "appmodel-runtime"),
     ("microsoft-windows-capi2/operational", "capi2"),
@@ -48,14 +69,29 @@ const CHANNEL_SERVICES: &[(&str, &str)] = &[
         "microsoft-windows-certificateservicesclient-lifecycle-system/operational",
         "certificateservicesclient-lifecycle-system",
     ),
-    ("microsoft-windows-diagnosis-scripted/operational", "diagnosis-scripted"),
-    ("microsoft-windows-iis-configuration/operational", "iis-configuration"),
-    ("microsoft-windows-iis-configuration/administrative", "iis-configuration"),
+    (
+        "microsoft-windows-diagnosis-scripted/operational",
+        "diagnosis-scripted",
+    ),
+    (
+        "microsoft-windows-iis-configuration/operational",
+        "iis-configuration",
+    ),
+    (
+        "microsoft-windows-iis-configuration/administrative",
+        "iis-configuration",
+    ),
     ("microsoft-windows-ldap-client/debug", "ldap"),
     ("microsoft-windows-lsa/operational", "lsa-server"),
     ("openssh/operational", "openssh"),
-    ("microsoft-windows-security-mitigations/kernel mode", "security-mitigations"),
-    ("microsoft-windows-security-mitigations/user mode", "security-mitigations"),
+    (
+        "microsoft-windows-security-mitigations/kernel mode",
+        "security-mitigations",
+    ),
+    (
+        "microsoft-windows-security-mitigations/user mode",
+        "security-mitigations",
+    ),
     ("microsoft-windows-shell-core/operational", "shell-core"),
     (
         "microsoft-windows-terminalservices-localsessionmanager/operational",
@@ -64,7 +100,10 @@ const CHANNEL_SERVICES: &[(&str, &str)] = &[
     ("microsoft-servicebus-client", "microsoft-servicebus-client"),
     ("microsoft-windows-bitlocker/bitlocker management", "bitlocker"),
     ("microsoft-windows-vhdmp/operational", "vhdmp"),
-    ("microsoft-windows-kernel-shimengine/operational", "kernel-shimengine"),
+    (
+        "microsoft-windows-kernel-shimengine/operational",
+        "kernel-shimengine",
+    ),
     ("microsoft-windows-hyper-v-worker", "hyper-v-worker"),
 ];
 
@@ -178,7 +217,10 @@ pub(super) fn from_flat(
     for (k, v) in spaced {
         object.entry(k).or_insert(v);
     }
-    let timestamp = timestamp_of(&object, &["TimeCreated", "SystemTime", "@timestamp", "timestamp", "UtcTime"]);
+    let timestamp = timestamp_of(
+        &object,
+        &["TimeCreated", "SystemTime", "@timestamp", "timestamp", "UtcTime"],
+    );
     let logsource = windows_logsource(&mut object);
     (object, logsource, timestamp)
 }

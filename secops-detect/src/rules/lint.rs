@@ -41,7 +41,11 @@ impl std::fmt::Display for LintIssue {
             LintSeverity::Info => "info",
             LintSeverity::Hint => "hint",
         };
-        write!(f, "{}:{}: {severity}[{}]: {}", self.line, self.column, self.code, self.message)
+        write!(
+            f,
+            "{}:{}: {severity}[{}]: {}",
+            self.line, self.column, self.code, self.message
+        )
     }
 }
 
@@ -84,13 +88,23 @@ pub fn lint(text: &str) -> Vec<LintIssue> {
     match rsigma_parser::parse_sigma_yaml(text) {
         Err(e) => {
             if !linter_found_errors {
-                issues.push(located(text, "detection", LintSeverity::Error, "parse", one_line(&e.to_string())));
+                issues.push(located(
+                    text,
+                    "detection",
+                    LintSeverity::Error,
+                    "parse",
+                    one_line(&e.to_string()),
+                ));
             }
         }
         Ok(collection) => {
             if !linter_found_errors {
                 for error in &collection.errors {
-                    let anchor = if error.contains("ondition") { "condition" } else { "detection" };
+                    let anchor = if error.contains("ondition") {
+                        "condition"
+                    } else {
+                        "detection"
+                    };
                     let mut issue = located(text, anchor, LintSeverity::Error, "parse", one_line(error));
                     if anchor == "condition" {
                         issue.code = "condition".to_owned();
@@ -101,12 +115,24 @@ pub fn lint(text: &str) -> Vec<LintIssue> {
             }
             for rule in &collection.rules {
                 if let Err(e) = rsigma_eval::compile_rule(rule) {
-                    issues.push(located(text, "detection", LintSeverity::Error, "compile", one_line(&e.to_string())));
+                    issues.push(located(
+                        text,
+                        "detection",
+                        LintSeverity::Error,
+                        "compile",
+                        one_line(&e.to_string()),
+                    ));
                 }
             }
             for correlation in &collection.correlations {
                 if let Err(e) = rsigma_eval::correlation::compile_correlation(correlation) {
-                    issues.push(located(text, "correlation", LintSeverity::Error, "compile", one_line(&e.to_string())));
+                    issues.push(located(
+                        text,
+                        "correlation",
+                        LintSeverity::Error,
+                        "compile",
+                        one_line(&e.to_string()),
+                    ));
                 }
             }
         }
@@ -137,7 +163,12 @@ fn one_line(message: &str) -> String {
 fn condition_column(text: &str, line: usize, error: &str) -> Option<usize> {
     let at = error.split(" at ").nth(1)?;
     let (l, c) = at.split_once(':')?;
-    let c: usize = c.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()?;
+    let c: usize = c
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()?;
     if l.trim() != "1" {
         return None;
     }
@@ -184,6 +215,11 @@ mod tests {
     #[test]
     fn yaml_errors_have_positions() {
         let issues = lint("title: t\nlogsource: [\n");
-        assert!(issues.iter().any(|i| i.severity == LintSeverity::Error && i.line >= 2), "{issues:?}");
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.severity == LintSeverity::Error && i.line >= 2),
+            "{issues:?}"
+        );
     }
 }

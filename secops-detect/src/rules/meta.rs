@@ -150,7 +150,13 @@ impl std::fmt::Display for RuleLogSource {
     /// `product/category/service`, with `*` for unset parts: `windows/process_creation/*`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let part = |p: &Option<String>| p.clone().unwrap_or_else(|| "*".to_owned());
-        write!(f, "{}/{}/{}", part(&self.product), part(&self.category), part(&self.service))
+        write!(
+            f,
+            "{}/{}/{}",
+            part(&self.product),
+            part(&self.category),
+            part(&self.service)
+        )
     }
 }
 

@@ -243,7 +243,10 @@ impl RuleSet {
     }
 
     /// Load rules from texts, each with the path to report it under.
-    pub fn from_sources(sources: impl IntoIterator<Item = (PathBuf, String)>, options: &LoadOptions) -> RuleSet {
+    pub fn from_sources(
+        sources: impl IntoIterator<Item = (PathBuf, String)>,
+        options: &LoadOptions,
+    ) -> RuleSet {
         let mut builder = Builder::default();
         for (path, text) in sources {
             builder.add_text(&path, &text, options);
@@ -362,7 +365,8 @@ impl Builder {
             };
             self.fail(path, None, reason, error.clone());
         }
-        let mut pipelines: Vec<rsigma_eval::Pipeline> = options.pipelines.iter().map(|p| p.inner().clone()).collect();
+        let mut pipelines: Vec<rsigma_eval::Pipeline> =
+            options.pipelines.iter().map(|p| p.inner().clone()).collect();
         pipelines.sort_by_key(|p| p.priority);
         for mut rule in collection.rules {
             if let Err(e) = rsigma_eval::apply_pipelines(&pipelines, &mut rule) {
@@ -382,16 +386,33 @@ impl Builder {
             }
         }
         for mut correlation in collection.correlations {
-            if let Err(e) = rsigma_eval::pipeline::apply_pipelines_to_correlation(&pipelines, &mut correlation) {
-                self.fail(path, Some(&correlation.title), FailureReason::Pipeline, e.to_string());
+            if let Err(e) =
+                rsigma_eval::pipeline::apply_pipelines_to_correlation(&pipelines, &mut correlation)
+            {
+                self.fail(
+                    path,
+                    Some(&correlation.title),
+                    FailureReason::Pipeline,
+                    e.to_string(),
+                );
                 continue;
             }
             if !options.runs(correlation.status) {
-                self.skip(path, correlation.id.clone(), &correlation.title, correlation.status);
+                self.skip(
+                    path,
+                    correlation.id.clone(),
+                    &correlation.title,
+                    correlation.status,
+                );
                 continue;
             }
             if let Err(e) = rsigma_eval::correlation::compile_correlation(&correlation) {
-                self.fail(path, Some(&correlation.title), FailureReason::Compile, e.to_string());
+                self.fail(
+                    path,
+                    Some(&correlation.title),
+                    FailureReason::Compile,
+                    e.to_string(),
+                );
                 continue;
             }
             let meta = RuleMeta::from_correlation(&correlation, path);
@@ -469,12 +490,16 @@ impl Builder {
         loop {
             let known: HashSet<String> = detection_keys
                 .iter()
-                .chain(correlations.iter().flat_map(|(_, c)| c.id.iter().chain(c.name.iter())))
+                .chain(
+                    correlations
+                        .iter()
+                        .flat_map(|(_, c)| c.id.iter().chain(c.name.iter())),
+                )
                 .cloned()
                 .collect();
-            let missing = correlations.iter().position(|(_, c): &(RuleMeta, CorrelationRule)| {
-                c.rules.iter().any(|r| !known.contains(r))
-            });
+            let missing = correlations
+                .iter()
+                .position(|(_, c): &(RuleMeta, CorrelationRule)| c.rules.iter().any(|r| !known.contains(r)));
             let Some(index) = missing else {
                 break;
             };
@@ -489,7 +514,12 @@ impl Builder {
                 "refers to {} which no loaded rule has as id or name (not loaded, failed, or skipped for its status)",
                 unknown.join(", ")
             );
-            self.fail(&meta.path, Some(&meta.title), FailureReason::UnknownReference, message);
+            self.fail(
+                &meta.path,
+                Some(&meta.title),
+                FailureReason::UnknownReference,
+                message,
+            );
         }
 
         // Rules that only feed correlations which do not `generate` them are not shown on their own.
@@ -560,9 +590,13 @@ mod tests {
 
     #[test]
     fn duplicate_ids_and_dangling_correlations_fail() {
-        let rule = "title: a\nid: x-1\nlogsource: {product: windows}\ndetection:\n  s: {A: 1}\n  condition: s\n";
+        let rule =
+            "title: a\nid: x-1\nlogsource: {product: windows}\ndetection:\n  s: {A: 1}\n  condition: s\n";
         let set = RuleSet::from_sources(
-            [("a.yml".into(), rule.to_owned()), ("b.yml".into(), rule.to_owned())],
+            [
+                ("a.yml".into(), rule.to_owned()),
+                ("b.yml".into(), rule.to_owned()),
+            ],
             &LoadOptions::all_statuses(),
         );
         assert_eq!(set.rules().len(), 1);
