@@ -36,7 +36,7 @@ use crate::correlation::{CorrelationOptions, CorrelationState, CorrelationStats}
 use crate::coverage::Coverage;
 use crate::engine::{Detection, DetectionEngine, EngineOptions, RsigmaEngine};
 use crate::error::DetectError;
-use crate::events::{NormaliseOptions, NormalisedEvent, normalise_with, read_events};
+use crate::events::{EventLogSource, NormaliseOptions, NormalisedEvent, normalise_with, read_events};
 use crate::rules::{LintSeverity, LoadFailure, LoadOptions, RuleKind, RuleSet, RuleStatus, lint};
 
 /// Records normalised and matched per batch; the batch is split between threads, then its detections
@@ -61,6 +61,38 @@ pub fn parse_statuses(list: &str) -> Result<Vec<RuleStatus>, DetectError> {
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.parse().map_err(DetectError::Usage))
         .collect()
+}
+
+/// Parse a default log source for events that do not reveal theirs: `product=linux,category=process_creation`
+/// (`category` may repeat).
+///
+/// ```
+/// use secops_detect::cli::parse_logsource;
+///
+/// let ls = parse_logsource("product=Linux, category=process_creation").unwrap();
+/// assert_eq!(ls.product.as_deref(), Some("linux"));
+/// assert_eq!(ls.categories, ["process_creation"]);
+/// assert!(parse_logsource("os=linux").is_err());
+/// ```
+pub fn parse_logsource(text: &str) -> Result<EventLogSource, DetectError> {
+    let mut logsource = EventLogSource::default();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| DetectError::Usage(format!("`{part}`: expected key=value")))?;
+        let value = value.trim().to_ascii_lowercase();
+        match key.trim() {
+            "product" => logsource.product = Some(value),
+            "service" => logsource.service = Some(value),
+            "category" => logsource.categories.push(value),
+            other => {
+                return Err(DetectError::Usage(format!(
+                    "unknown log source part `{other}` (product, service, category)"
+                )));
+            }
+        }
+    }
+    Ok(logsource)
 }
 
 /// Options of `secops detect`.
