@@ -229,7 +229,17 @@ pub(super) fn from_flat(
 pub(super) fn from_evtx(
     mut event: Map<String, Value>,
 ) -> (Map<String, Value>, EventLogSource, Option<DateTime<Utc>>) {
-    let mut fields = Map::new();
+    // EventData holds most of a record: keep its map and add the System fields to it rather than move every
+    // field into a new one. EventData wins where both have a field, System fields go in only when free.
+    let mut fields = match event.remove("EventData") {
+        Some(Value::Object(data)) if !data.contains_key("Data") => plain_event_data(data),
+        Some(other) => {
+            let mut fields = Map::new();
+            flatten_data(other, &mut fields);
+            fields
+        }
+        None => Map::new(),
+    };
     let mut timestamp = None;
     if let Some(Value::Object(system)) = event.remove("System") {
         for (key, value) in system {
@@ -238,7 +248,7 @@ pub(super) fn from_evtx(
                     if let Some(attrs) = into_attributes(value) {
                         for (k, v) in attrs {
                             // Sigma's names: Provider_Name, Provider_Guid, Provider_EventSourceName.
-                            fields.insert(format!("Provider_{k}"), v);
+                            fields.entry(format!("Provider_{k}")).or_insert(v);
                         }
                     }
                 }
@@ -252,31 +262,28 @@ pub(super) fn from_evtx(
                     };
                     if let Some(time) = time {
                         timestamp = parse_timestamp(&time);
-                        fields.insert("TimeCreated".to_owned(), Value::String(time));
+                        fields.entry("TimeCreated").or_insert(Value::String(time));
                     }
                 }
                 "EventID" => {
-                    fields.insert(key, event_id_value(&value));
+                    fields.entry(key).or_insert_with(|| event_id_value(&value));
                 }
                 "Execution" | "Security" | "Correlation" => {
                     // `ProcessID`/`ThreadID` of the logging process, `UserID` of the account, `ActivityID`.
                     // Prefixed so they cannot shadow EventData fields of the same name.
                     if let Some(attrs) = into_attributes(value) {
                         for (k, v) in attrs {
-                            fields.insert(format!("{key}_{k}"), v);
+                            fields.entry(format!("{key}_{k}")).or_insert(v);
                         }
                     }
                 }
                 _ => {
                     if !value.is_object() {
-                        fields.insert(key, value);
+                        fields.entry(key).or_insert(value);
                     }
                 }
             }
         }
-    }
-    if let Some(data) = event.remove("EventData") {
-        flatten_data(data, &mut fields);
     }
     if let Some(Value::Object(user_data)) = event.remove("UserData") {
         // UserData wraps its fields in one provider-specific element, e.g. `Operation_ClientFailure`.
@@ -294,6 +301,21 @@ pub(super) fn from_evtx(
     }
     let logsource = windows_logsource(&mut fields);
     (fields, logsource, timestamp)
+}
+
+/// EventData that is a plain object of named values, as the map of the normalised event: markup keys
+/// (`#attributes`, `@xmlns`) dropped, names with spaces also present without them.
+fn plain_event_data(mut data: Map<String, Value>) -> Map<String, Value> {
+    data.retain(|k, _| !k.starts_with('#') && !k.starts_with('@'));
+    let spaced: Vec<(String, Value)> = data
+        .iter()
+        .filter(|(k, _)| k.contains(' '))
+        .map(|(k, v)| (k.replace(' ', ""), v.clone()))
+        .collect();
+    for (k, v) in spaced {
+        data.insert(k, v);
+    }
+    data
 }
 
 /// EventData as an object of named values, or as `Data` elements (`[{"#attributes": {"Name": ..}, "#text": ..}]`,
