@@ -324,7 +324,8 @@ impl Detector {
         let one = |record: Value| {
             let event = normalise_with(record, &self.options.normalise).ok()?;
             let detections = self.engine.detect(&event);
-            let mut lines = Vec::new();
+            // Each line holds the event; sized for a typical Windows record so that it rarely grows.
+            let mut lines = Vec::with_capacity(detections.len() * 2048);
             let mut shown_by_level = [0u32; 6];
             for detection in detections.iter().filter(|d| !d.rule.correlation_only) {
                 // Writing to memory only fails on a value serde_json cannot write, which our types never hold.
