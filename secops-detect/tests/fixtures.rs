@@ -210,6 +210,10 @@ fn cli_detect_writes_matches_then_a_summary() {
     assert_eq!(last["summary"]["events"], 16);
     assert_eq!(last["summary"]["detections"], 6);
     assert_eq!(last["summary"]["correlations"], 1);
+    assert_eq!(
+        last["summary"]["by_level"],
+        json!({"critical": 1, "high": 3, "low": 1, "medium": 2})
+    );
     assert_eq!(last["summary"]["rules"]["detection_rules"], 10);
     assert_eq!(last["summary"]["rules"]["skipped"], 1);
     assert_eq!(summary.events, 16);

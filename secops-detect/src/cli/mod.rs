@@ -36,7 +36,7 @@ use crate::correlation::{CorrelationOptions, CorrelationState, CorrelationStats}
 use crate::coverage::Coverage;
 use crate::engine::{Detection, DetectionEngine, EngineOptions, RsigmaEngine};
 use crate::error::DetectError;
-use crate::events::{NormaliseOptions, NormalisedEvent, normalise_with, read_events};
+use crate::events::{EventLogSource, NormaliseOptions, NormalisedEvent, normalise_with, read_events};
 use crate::rules::{LintSeverity, LoadFailure, LoadOptions, RuleKind, RuleSet, RuleStatus, lint};
 
 /// Records normalised and matched per batch; the batch is split between threads, then its detections
@@ -61,6 +61,38 @@ pub fn parse_statuses(list: &str) -> Result<Vec<RuleStatus>, DetectError> {
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.parse().map_err(DetectError::Usage))
         .collect()
+}
+
+/// Parse a default log source for events that do not reveal theirs: `product=linux,category=process_creation`
+/// (`category` may repeat).
+///
+/// ```
+/// use secops_detect::cli::parse_logsource;
+///
+/// let ls = parse_logsource("product=Linux, category=process_creation").unwrap();
+/// assert_eq!(ls.product.as_deref(), Some("linux"));
+/// assert_eq!(ls.categories, ["process_creation"]);
+/// assert!(parse_logsource("os=linux").is_err());
+/// ```
+pub fn parse_logsource(text: &str) -> Result<EventLogSource, DetectError> {
+    let mut logsource = EventLogSource::default();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| DetectError::Usage(format!("`{part}`: expected key=value")))?;
+        let value = value.trim().to_ascii_lowercase();
+        match key.trim() {
+            "product" => logsource.product = Some(value),
+            "service" => logsource.service = Some(value),
+            "category" => logsource.categories.push(value),
+            other => {
+                return Err(DetectError::Usage(format!(
+                    "unknown log source part `{other}` (product, service, category)"
+                )));
+            }
+        }
+    }
+    Ok(logsource)
 }
 
 /// Options of `secops detect`.
@@ -237,16 +269,22 @@ impl Detector {
             let matched = self.match_batch(std::mem::take(&mut batch));
             for item in matched {
                 summary.events += 1;
-                let Some((event, detections)) = item else {
+                let Some(matched) = item else {
                     summary.invalid_events += 1;
                     continue;
                 };
-                let correlations = correlation.observe(&(), &event, &detections)?;
-                for detection in detections.iter().filter(|d| !d.rule.correlation_only) {
-                    write_detection(out, detection, &mut summary)?;
+                for (level, n) in LEVEL_NAMES.iter().zip(matched.shown_by_level) {
+                    if n > 0 {
+                        summary.detections += u64::from(n);
+                        *summary.by_level.entry((*level).to_owned()).or_insert(0) += u64::from(n);
+                    }
                 }
-                for detection in correlations.iter().filter(|d| !d.rule.correlation_only) {
-                    write_detection(out, detection, &mut summary)?;
+                out.write_all(&matched.lines)?;
+                if let Some(event) = &matched.event {
+                    let correlations = correlation.observe(&(), event, &matched.detections)?;
+                    for detection in correlations.iter().filter(|d| !d.rule.correlation_only) {
+                        write_detection(out, detection, &mut summary)?;
+                    }
                 }
             }
         }
@@ -275,16 +313,40 @@ impl Detector {
     }
 
     /// Normalise and match records, on several threads when asked; results in input order, `None` for
-    /// records that are not JSON objects.
-    pub fn match_batch(&self, records: Vec<Value>) -> Vec<Option<(NormalisedEvent, Vec<Detection>)>> {
+    /// records that are not JSON objects. The matches to show are also returned written out as JSON lines,
+    /// so that writing them out is shared between the threads too.
+    pub fn match_batch(&self, records: Vec<Value>) -> Vec<Option<Matched>> {
         let threads = match self.options.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let correlating = self.engine.has_correlations();
         let one = |record: Value| {
             let event = normalise_with(record, &self.options.normalise).ok()?;
             let detections = self.engine.detect(&event);
-            Some((event, detections))
+            // Each line holds the event; sized for a typical Windows record so that it rarely grows.
+            let mut lines = Vec::with_capacity(detections.len() * 2048);
+            let mut shown_by_level = [0u32; 6];
+            for detection in detections.iter().filter(|d| !d.rule.correlation_only) {
+                // Writing to memory only fails on a value serde_json cannot write, which our types never hold.
+                if serde_json::to_writer(&mut lines, detection).is_ok() {
+                    lines.push(b'\n');
+                    shown_by_level[detection.level.map_or(0, |l| l as usize + 1)] += 1;
+                }
+            }
+            // Without correlation rules nothing else needs the event: it is freed here, on the thread that
+            // built it, which a multi-threaded run of the system allocator much prefers.
+            let (event, detections) = if correlating {
+                (Some(event), detections)
+            } else {
+                (None, Vec::new())
+            };
+            Some(Matched {
+                event,
+                detections,
+                lines,
+                shown_by_level,
+            })
         };
         if threads <= 1 || records.len() < 2 * threads {
             return records.into_iter().map(one).collect();
@@ -295,9 +357,10 @@ impl Detector {
         while records.peek().is_some() {
             chunks.push(records.by_ref().take(chunk).collect());
         }
+        let mut chunks = chunks.into_iter();
+        let own = chunks.next().unwrap_or_default();
         std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
-                .into_iter()
                 .map(|c| {
                     (
                         c.len(),
@@ -305,14 +368,42 @@ impl Detector {
                     )
                 })
                 .collect();
+            // This thread takes the first chunk rather than wait idle.
+            let mut out: Vec<Option<Matched>> = own.into_iter().map(one).collect();
             // A worker only panics on a bug; its records then count as unreadable rather than taking the
             // whole run down.
-            handles
-                .into_iter()
-                .flat_map(|(len, h)| h.join().unwrap_or_else(|_| (0..len).map(|_| None).collect()))
-                .collect()
+            for (len, handle) in handles {
+                out.extend(handle.join().unwrap_or_else(|_| (0..len).map(|_| None).collect()));
+            }
+            out
         })
     }
+}
+
+/// One record, matched.
+pub struct Matched {
+    /// The record, normalised; kept only when correlation rules are loaded, which need it.
+    pub event: Option<NormalisedEvent>,
+    /// Its detections, those of rules that only feed correlations included; kept only when correlation
+    /// rules are loaded.
+    pub detections: Vec<Detection>,
+    /// The detections to show, as JSON lines.
+    pub lines: Vec<u8>,
+    /// How many detections were shown at each level, in [`LEVEL_NAMES`] order.
+    pub shown_by_level: [u32; 6],
+}
+
+/// Level names in the order of [`Matched::shown_by_level`]: `none` for rules without a level, then
+/// [`Level`](crate::rules::Level) in order.
+pub const LEVEL_NAMES: [&str; 6] = ["none", "informational", "low", "medium", "high", "critical"];
+
+fn count_detection(detection: &Detection, summary: &mut RunSummary) {
+    match detection.kind {
+        RuleKind::Detection => summary.detections += 1,
+        RuleKind::Correlation => summary.correlations += 1,
+    }
+    let level = detection.level.map_or("none", |l| l.as_str());
+    *summary.by_level.entry(level.to_owned()).or_insert(0) += 1;
 }
 
 fn write_detection(
@@ -320,12 +411,7 @@ fn write_detection(
     detection: &Detection,
     summary: &mut RunSummary,
 ) -> Result<(), DetectError> {
-    match detection.kind {
-        RuleKind::Detection => summary.detections += 1,
-        RuleKind::Correlation => summary.correlations += 1,
-    }
-    let level = detection.level.map_or("none", |l| l.as_str());
-    *summary.by_level.entry(level.to_owned()).or_insert(0) += 1;
+    count_detection(detection, summary);
     serde_json::to_writer(&mut *out, detection).map_err(|e| DetectError::Output(e.into()))?;
     out.write_all(b"\n")?;
     Ok(())

@@ -94,10 +94,10 @@ fn lift_winlog(winlog: &Map<String, Value>, fields: &mut Map<String, Value>) -> 
         }
     }
     if let Some(data) = winlog.get("event_data") {
-        flatten_data(data, &mut flat);
+        flatten_data(data.clone(), &mut flat);
     }
-    if let Some(Value::Object(user_data)) = winlog.get("user_data") {
-        flatten_data(&Value::Object(user_data.clone()), &mut flat);
+    if let Some(data) = winlog.get("user_data") {
+        flatten_data(data.clone(), &mut flat);
     }
     let logsource = windows_logsource(&mut flat);
     for (k, v) in flat {

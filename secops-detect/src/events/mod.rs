@@ -180,10 +180,12 @@ pub fn normalise_with(record: Value, options: &NormaliseOptions) -> Result<Norma
         }
         None => None,
     };
-    let (mut fields, inferred, timestamp) = if let Some(Value::Object(event)) = object.get("Event")
-        && event.contains_key("System")
-    {
-        windows::from_evtx(event)
+    let evtx = matches!(object.get("Event"), Some(Value::Object(event)) if event.contains_key("System"));
+    let (mut fields, inferred, timestamp) = if evtx {
+        match object.remove("Event") {
+            Some(Value::Object(event)) => windows::from_evtx(event),
+            _ => (Map::new(), EventLogSource::default(), None),
+        }
     } else if windows::looks_flat(&object) {
         windows::from_flat(object)
     } else {

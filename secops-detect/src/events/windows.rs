@@ -225,57 +225,67 @@ pub(super) fn from_flat(
     (object, logsource, timestamp)
 }
 
-/// An `{"Event": {"System": ..., "EventData": ...}}` record.
+/// An `{"Event": {"System": ..., "EventData": ...}}` record, taken apart without copying its values.
 pub(super) fn from_evtx(
-    event: &Map<String, Value>,
+    mut event: Map<String, Value>,
 ) -> (Map<String, Value>, EventLogSource, Option<DateTime<Utc>>) {
-    let mut fields = Map::new();
+    // EventData holds most of a record: keep its map and add the System fields to it rather than move every
+    // field into a new one. EventData wins where both have a field, System fields go in only when free.
+    let mut fields = match event.remove("EventData") {
+        Some(Value::Object(data)) if !data.contains_key("Data") => plain_event_data(data),
+        Some(other) => {
+            let mut fields = Map::new();
+            flatten_data(other, &mut fields);
+            fields
+        }
+        None => Map::new(),
+    };
     let mut timestamp = None;
-    if let Some(Value::Object(system)) = event.get("System") {
+    if let Some(Value::Object(system)) = event.remove("System") {
         for (key, value) in system {
             match key.as_str() {
                 "Provider" => {
-                    if let Some(attrs) = attributes(value) {
+                    if let Some(attrs) = into_attributes(value) {
                         for (k, v) in attrs {
                             // Sigma's names: Provider_Name, Provider_Guid, Provider_EventSourceName.
-                            fields.insert(format!("Provider_{k}"), v.clone());
+                            fields.entry(format!("Provider_{k}")).or_insert(v);
                         }
                     }
                 }
                 "TimeCreated" => {
-                    let time = attributes(value)
-                        .and_then(|a| a.get("SystemTime"))
-                        .or(Some(value))
-                        .and_then(Value::as_str);
+                    let time = match value {
+                        Value::String(s) => Some(s),
+                        other => match into_attributes(other).and_then(|mut a| a.remove("SystemTime")) {
+                            Some(Value::String(s)) => Some(s),
+                            _ => None,
+                        },
+                    };
                     if let Some(time) = time {
-                        timestamp = parse_timestamp(time);
-                        fields.insert("TimeCreated".to_owned(), Value::String(time.to_owned()));
+                        timestamp = parse_timestamp(&time);
+                        fields.entry("TimeCreated").or_insert(Value::String(time));
                     }
                 }
                 "EventID" => {
-                    fields.insert("EventID".to_owned(), event_id_value(value));
+                    fields.entry(key).or_insert_with(|| event_id_value(&value));
                 }
                 "Execution" | "Security" | "Correlation" => {
                     // `ProcessID`/`ThreadID` of the logging process, `UserID` of the account, `ActivityID`.
                     // Prefixed so they cannot shadow EventData fields of the same name.
-                    if let Some(attrs) = attributes(value) {
+                    if let Some(attrs) = into_attributes(value) {
                         for (k, v) in attrs {
-                            fields.insert(format!("{key}_{k}"), v.clone());
+                            fields.entry(format!("{key}_{k}")).or_insert(v);
                         }
                     }
                 }
                 _ => {
                     if !value.is_object() {
-                        fields.insert(key.clone(), value.clone());
+                        fields.entry(key).or_insert(value);
                     }
                 }
             }
         }
     }
-    if let Some(data) = event.get("EventData") {
-        flatten_data(data, &mut fields);
-    }
-    if let Some(Value::Object(user_data)) = event.get("UserData") {
+    if let Some(Value::Object(user_data)) = event.remove("UserData") {
         // UserData wraps its fields in one provider-specific element, e.g. `Operation_ClientFailure`.
         for (key, inner) in user_data {
             if key.starts_with('#') {
@@ -284,7 +294,7 @@ pub(super) fn from_evtx(
             match inner {
                 Value::Object(_) => flatten_data(inner, &mut fields),
                 other => {
-                    fields.entry(key.clone()).or_insert_with(|| other.clone());
+                    fields.entry(key).or_insert(other);
                 }
             }
         }
@@ -293,9 +303,24 @@ pub(super) fn from_evtx(
     (fields, logsource, timestamp)
 }
 
+/// EventData that is a plain object of named values, as the map of the normalised event: markup keys
+/// (`#attributes`, `@xmlns`) dropped, names with spaces also present without them.
+fn plain_event_data(mut data: Map<String, Value>) -> Map<String, Value> {
+    data.retain(|k, _| !k.starts_with('#') && !k.starts_with('@'));
+    let spaced: Vec<(String, Value)> = data
+        .iter()
+        .filter(|(k, _)| k.contains(' '))
+        .map(|(k, v)| (k.replace(' ', ""), v.clone()))
+        .collect();
+    for (k, v) in spaced {
+        data.insert(k, v);
+    }
+    data
+}
+
 /// EventData as an object of named values, or as `Data` elements (`[{"#attributes": {"Name": ..}, "#text": ..}]`,
 /// `[{"@Name": .., "#text": ..}]` or plain values).
-pub(super) fn flatten_data(data: &Value, fields: &mut Map<String, Value>) {
+pub(super) fn flatten_data(data: Value, fields: &mut Map<String, Value>) {
     let Value::Object(data) = data else {
         return;
     };
@@ -304,55 +329,65 @@ pub(super) fn flatten_data(data: &Value, fields: &mut Map<String, Value>) {
             continue;
         }
         if key == "Data" {
-            match value {
-                Value::Array(items) => {
-                    let mut unnamed = Vec::new();
-                    for item in items {
-                        match named_data(item) {
-                            Some((name, v)) => insert_field(fields, name, v),
-                            None => unnamed.push(item.clone()),
-                        }
-                    }
-                    if !unnamed.is_empty() {
-                        insert_field(fields, "Data", Value::Array(unnamed));
-                    }
+            let items = match value {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            let mut unnamed = Vec::new();
+            for item in items {
+                match named_data(item) {
+                    Ok((name, v)) => insert_field(fields, name, v),
+                    Err(item) => unnamed.push(item),
                 }
-                other => match named_data(other) {
-                    Some((name, v)) => insert_field(fields, name, v),
-                    None => insert_field(fields, "Data", other.clone()),
-                },
+            }
+            match unnamed.len() {
+                0 => {}
+                1 => insert_field(fields, key, unnamed.remove(0)),
+                _ => insert_field(fields, key, Value::Array(unnamed)),
             }
             continue;
         }
-        insert_field(fields, key, value.clone());
+        insert_field(fields, key, value);
     }
 }
 
-fn named_data(item: &Value) -> Option<(&str, Value)> {
-    let object = item.as_object()?;
-    let name = attributes(item)
-        .and_then(|a| a.get("Name"))
-        .or_else(|| object.get("@Name"))
-        .or_else(|| object.get("Name"))?
-        .as_str()?;
+/// A `Data` element's name and value; the element back when it has no name.
+fn named_data(item: Value) -> Result<(String, Value), Value> {
+    let Value::Object(mut object) = item else {
+        return Err(item);
+    };
+    let name = match object.get("#attributes").and_then(|a| a.get("Name")) {
+        Some(Value::String(n)) => Some(n.clone()),
+        _ => ["@Name", "Name"]
+            .iter()
+            .find_map(|k| object.get(*k).and_then(Value::as_str).map(str::to_owned)),
+    };
+    let Some(name) = name else {
+        return Err(Value::Object(object));
+    };
     let value = object
-        .get("#text")
-        .or_else(|| object.get("value"))
-        .cloned()
+        .remove("#text")
+        .or_else(|| object.remove("value"))
         .unwrap_or(Value::Null);
-    Some((name, value))
+    Ok((name, value))
 }
 
 /// Insert an EventData field; a name with spaces also goes in without them, the form Sigma rules use.
-fn insert_field(fields: &mut Map<String, Value>, key: &str, value: Value) {
+fn insert_field(fields: &mut Map<String, Value>, key: String, value: Value) {
     if key.contains(' ') {
         fields.insert(key.replace(' ', ""), value.clone());
     }
-    fields.insert(key.to_owned(), value);
+    fields.insert(key, value);
 }
 
-fn attributes(value: &Value) -> Option<&Map<String, Value>> {
-    value.get("#attributes")?.as_object()
+fn into_attributes(value: Value) -> Option<Map<String, Value>> {
+    match value {
+        Value::Object(mut o) => match o.remove("#attributes") {
+            Some(Value::Object(a)) => Some(a),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// An event ID as a number: `4688`, `"4688"` and `{"#text": 4688, "#attributes": {"Qualifiers": ..}}` alike.
@@ -410,7 +445,7 @@ mod tests {
                        "Provider": {"#attributes": {"Name": "Microsoft-Windows-Windows Defender"}}},
             "EventData": {"Threat Name": "Virus:DOS/EICAR_Test_File", "Source Name": "Real-Time Protection"}
         });
-        let (fields, ls, _) = from_evtx(event.as_object().unwrap());
+        let (fields, ls, _) = from_evtx(event.as_object().unwrap().clone());
         assert_eq!(fields["ThreatName"], "Virus:DOS/EICAR_Test_File");
         assert_eq!(fields["Threat Name"], "Virus:DOS/EICAR_Test_File");
         assert_eq!(fields["Provider_Name"], "Microsoft-Windows-Windows Defender");
@@ -427,7 +462,7 @@ mod tests {
                 {"@Name": "CommandLine", "#text": "whoami /all"}
             ]},
         });
-        let (fields, ls, _) = from_evtx(event.as_object().unwrap());
+        let (fields, ls, _) = from_evtx(event.as_object().unwrap().clone());
         assert_eq!(fields["EventID"], 4688);
         assert_eq!(fields["Image"], "C:\\Windows\\System32\\whoami.exe");
         assert_eq!(fields["CommandLine"], "whoami /all");
@@ -437,7 +472,7 @@ mod tests {
             "System": {"EventID": 5858, "Channel": "Microsoft-Windows-WMI-Activity/Operational"},
             "UserData": {"Operation_ClientFailure": {"#attributes": {"xmlns": "x"}, "Operation": "ExecMethod"}}
         });
-        let (fields, ls, _) = from_evtx(event.as_object().unwrap());
+        let (fields, ls, _) = from_evtx(event.as_object().unwrap().clone());
         assert_eq!(fields["Operation"], "ExecMethod");
         assert!(!fields.contains_key("#attributes"));
         assert_eq!(ls.service.as_deref(), Some("wmi"));
