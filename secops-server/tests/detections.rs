@@ -529,6 +529,80 @@ async fn rules_events_detections_triage_coverage_and_tenancy() {
             2,
             "Red's ingest added nothing to Blue"
         );
+
+        // Triggers: Red can neither see nor change Blue's; Blue can disable and delete its own.
+        let trigger_id = trigger["id"].as_str().unwrap();
+        let (s, _) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/agents/{agent_id}/triggers"),
+                &red,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = srv
+            .call(
+                Method::POST,
+                &format!("/v1/agents/{agent_id}/triggers"),
+                &red,
+                Some(json!({"kind": "detection"})),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "Red cannot hang a trigger on Blue's agent"
+        );
+        let (s, _) = srv
+            .call(
+                Method::PATCH,
+                &format!("/v1/triggers/{trigger_id}"),
+                &red,
+                Some(json!({"version": 1, "enabled": false})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = srv
+            .call(
+                Method::DELETE,
+                &format!("/v1/triggers/{trigger_id}?version=1"),
+                &red,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, listed) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/agents/{agent_id}/triggers"),
+                &blue,
+                None,
+            )
+            .await;
+        assert_eq!(listed["items"][0]["enabled"], true, "unchanged by Red");
+        let (s, off) = srv
+            .call(
+                Method::PATCH,
+                &format!("/v1/triggers/{trigger_id}"),
+                &blue,
+                Some(json!({"version": trigger["version"], "enabled": false, "min_level": "critical"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{off}");
+        assert_eq!(
+            (off["enabled"].as_bool(), off["spec"]["min_level"].as_str()),
+            (Some(false), Some("critical"))
+        );
+        let (s, _) = srv
+            .call(
+                Method::DELETE,
+                &format!("/v1/triggers/{trigger_id}?version={}", off["version"]),
+                &blue,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
         srv.shutdown().await;
     }
 }
