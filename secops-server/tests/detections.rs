@@ -700,3 +700,67 @@ async fn a_correlation_fires_across_requests_with_events_out_of_order() {
         srv.shutdown().await;
     }
 }
+
+const ALICE_IS_EXPECTED: &str = r"title: Alice Runs Whoami In Her Login Script
+id: 7d1c3e52-1b6a-4a8e-9c11-5a0e2f6b9d05
+status: test
+description: Known-good activity, tuned out for this organisation.
+author: Secops Server Tests
+date: 2026-11-29
+logsource:
+    category: process_creation
+    product: windows
+filter:
+    rules:
+        - 7d1c3e52-1b6a-4a8e-9c11-5a0e2f6b9d01
+    selection:
+        User: 'EXAMPLE\alice'
+    condition: not selection
+";
+
+#[tokio::test]
+async fn a_filter_tunes_out_known_good_activity_and_can_be_disabled() {
+    let provider: Arc<dyn ModelProvider> =
+        Arc::new(ScriptedProvider::new(vec![ScriptedTurn::text("ok")]).cycled());
+    for postgres in [false, true] {
+        let srv = server(postgres, Arc::clone(&provider)).await;
+        let blue = srv.owner("Blue").await;
+        srv.upload(&blue, WHOAMI).await;
+        let filter = srv.upload(&blue, ALICE_IS_EXPECTED).await;
+        assert_eq!(filter["rule"]["enabled"], true, "{filter}");
+        assert_eq!(filter["rule"]["title"], "Alice Runs Whoami In Her Login Script");
+        let mut bob = process(
+            "C:\\Windows\\System32\\whoami.exe",
+            "whoami",
+            "2026-11-29T08:00:01Z",
+        );
+        bob["User"] = json!("EXAMPLE\\bob");
+        let alice = process(
+            "C:\\Windows\\System32\\whoami.exe",
+            "whoami",
+            "2026-11-29T08:00:00Z",
+        );
+        let (_, report) = srv.ingest_ndjson(&blue, &[alice.clone(), bob]).await;
+        let users: Vec<&str> = report["detections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["event"]["User"].as_str().unwrap())
+            .collect();
+        assert_eq!(users, ["EXAMPLE\\bob"], "alice is tuned out: {report}");
+        // Disabling the filter brings alice's detections back.
+        let id = filter["rule"]["id"].as_str().unwrap();
+        let (s, off) = srv
+            .call(
+                Method::PATCH,
+                &format!("/v1/detection-rules/{id}"),
+                &blue,
+                Some(json!({"version": filter["rule"]["version"], "enabled": false})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{off}");
+        let (_, report) = srv.ingest_ndjson(&blue, &[alice]).await;
+        assert_eq!(report["detections"].as_array().unwrap().len(), 1, "{report}");
+        srv.shutdown().await;
+    }
+}

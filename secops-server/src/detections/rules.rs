@@ -166,7 +166,8 @@ fn invalid_rule(detail: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_rule", detail)
 }
 
-/// Upload a Sigma rule. It is linted (errors refuse it, with line and column) and compiled; it must have an
+/// Upload a Sigma rule, correlation or filter (a filter adds exclusions to the organisation's rules, for tuning).
+/// It is linted (errors refuse it, with line and column) and compiled; it must have an
 /// `id`, and correlations may only refer to rules the organisation already has.
 #[utoipa::path(post, path = "/v1/detection-rules", tag = "detections", security(("bearer" = [])), request_body = UploadRuleRequest,
     responses((status = 201, body = UploadedRule), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -221,38 +222,61 @@ pub async fn upload_rule(
         }
         return Err(invalid_rule(format!("{}: {}", f.reason, f.message)));
     }
-    let meta = set
-        .metas()
-        .find(|m| m.path.as_os_str() == UPLOAD)
-        .cloned()
-        .ok_or_else(|| {
-            invalid_rule(
-                "the YAML holds no detection or correlation rule (upload one rule per request)".into(),
-            )
-        })?;
-    if set.metas().filter(|m| m.path.as_os_str() == UPLOAD).count() > 1 {
-        return Err(invalid_rule("upload one rule per request".into()));
-    }
-    let uid = meta
-        .id
-        .clone()
-        .ok_or_else(|| invalid_rule("the rule needs an `id` (a UUID), so detections can name it".into()))?;
-    let status = meta.status.map_or(RuleStatus::Experimental, |s| s);
-    let enabled = req
-        .enabled
-        .unwrap_or(matches!(status, RuleStatus::Stable | RuleStatus::Test));
-    let stored = tx
-        .create_rule(NewRule {
-            rule_uid: uid,
-            title: meta.title.clone(),
+    let uploaded: Vec<_> = set.metas().filter(|m| m.path.as_os_str() == UPLOAD).collect();
+    let filters: Vec<_> = set
+        .filters()
+        .iter()
+        .filter(|f| f.path.as_os_str() == UPLOAD)
+        .collect();
+    let new_rule = match (uploaded.as_slice(), filters.as_slice()) {
+        ([meta], []) => {
+            let status = meta.status.unwrap_or(RuleStatus::Experimental);
+            NewRule {
+                rule_uid: meta.id.clone().ok_or_else(|| {
+                    invalid_rule("the rule needs an `id` (a UUID), so detections can name it".into())
+                })?,
+                title: meta.title.clone(),
+                source_yaml: req.yaml,
+                status: status.as_str().to_owned(),
+                level: meta.level.map_or("medium", |l| l.as_str()).to_owned(),
+                author: meta.author.clone().unwrap_or_default(),
+                tags: meta.tags.clone(),
+                enabled: req
+                    .enabled
+                    .unwrap_or(matches!(status, RuleStatus::Stable | RuleStatus::Test)),
+            }
+        }
+        // A Sigma filter tunes the organisation's rules (exclusions for known-good activity); it applies as soon
+        // as it is uploaded unless asked otherwise.
+        ([], [filter]) => NewRule {
+            rule_uid: filter.sigma.id.clone().ok_or_else(|| {
+                invalid_rule("the filter needs an `id` (a UUID), so it can be listed and disabled".into())
+            })?,
+            title: filter.sigma.title.clone(),
             source_yaml: req.yaml,
-            status: status.as_str().to_owned(),
-            level: meta.level.map_or("medium", |l| l.as_str()).to_owned(),
-            author: meta.author.clone().unwrap_or_default(),
-            tags: meta.tags.clone(),
-            enabled,
-        })
-        .await?;
+            status: filter
+                .sigma
+                .status
+                .map_or(RuleStatus::Experimental, RuleStatus::from)
+                .as_str()
+                .to_owned(),
+            level: "informational".into(),
+            author: filter.sigma.author.clone().unwrap_or_default(),
+            tags: filter.sigma.tags.clone(),
+            enabled: req.enabled.unwrap_or(true),
+        },
+        ([], []) => {
+            return Err(invalid_rule(
+                "the YAML holds no detection rule, correlation or filter (upload one per request)".into(),
+            ));
+        }
+        _ => {
+            return Err(invalid_rule(
+                "upload one rule, correlation or filter per request".into(),
+            ));
+        }
+    };
+    let stored = tx.create_rule(new_rule).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
