@@ -21,6 +21,10 @@
     missing_docs
 )]
 
+/// The allocator the `secops` binary uses, so the figures are those of `secops detect`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;

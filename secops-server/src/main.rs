@@ -9,6 +9,11 @@ use secops_server::config::Config;
 use secops_server::state::AppState;
 use secops_store::{ConnectOptions, Store};
 
+/// `secops detect` allocates and frees small JSON values for every event on every core; mimalloc measured 9 %
+/// faster than the system allocator on one thread and 60 % faster on two (`cargo bench --bench detect`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "secops",
