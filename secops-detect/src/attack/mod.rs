@@ -109,25 +109,6 @@ struct Compact {
     techniques: Vec<(String, String, Vec<String>)>,
 }
 
-/// Tactic order in the Enterprise matrix, for catalogues that do not give one.
-const MATRIX_ORDER: &[&str] = &[
-    "reconnaissance",
-    "resource-development",
-    "initial-access",
-    "execution",
-    "persistence",
-    "privilege-escalation",
-    "stealth",
-    "defense-impairment",
-    "credential-access",
-    "discovery",
-    "lateral-movement",
-    "collection",
-    "command-and-control",
-    "exfiltration",
-    "impact",
-];
-
 impl Catalogue {
     /// The catalogue compiled into the crate.
     pub fn embedded() -> &'static Catalogue {
@@ -370,7 +351,7 @@ impl Catalogue {
         let position = |shortname: &str| -> usize {
             match order {
                 Some(order) => order.iter().position(|s| s == shortname),
-                None => MATRIX_ORDER.iter().position(|s| *s == shortname),
+                None => tags::TACTIC_NAMES.iter().position(|s| *s == shortname),
             }
             .unwrap_or(usize::MAX)
         };

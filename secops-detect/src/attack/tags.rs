@@ -24,9 +24,9 @@ pub enum AttackTag {
 /// (TA0112) was split from it; rules written before still say `attack.defense-evasion`.
 const RENAMED_TACTICS: &[(&str, &str)] = &[("defense-evasion", "stealth")];
 
-/// The tactic short names of Enterprise ATT&CK, for telling a tactic tag from an unknown one without a
-/// catalogue at hand.
-const TACTIC_NAMES: &[&str] = &[
+/// The tactic short names of Enterprise ATT&CK in matrix order: for telling a tactic tag from an unknown one
+/// without a catalogue at hand, and for ordering the tactics of catalogues that do not give an order.
+pub(crate) const TACTIC_NAMES: &[&str] = &[
     "reconnaissance",
     "resource-development",
     "initial-access",

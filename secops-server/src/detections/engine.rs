@@ -25,6 +25,8 @@ pub(crate) struct OrgEngine {
     pub(crate) stored: HashMap<String, RuleId>,
     /// The rules and their correlation windows (CPU work, done off the async threads).
     pub(crate) state: Mutex<CorrelationState<OrgId>>,
+    /// The compiled rules (what coverage reads, without compiling them again).
+    pub(crate) engine: Arc<dyn DetectionEngine>,
 }
 
 /// The engines of every organisation that ingested events.
@@ -56,7 +58,7 @@ pub(crate) async fn enabled_rules(tx: &mut TenantTx) -> ApiResult<Vec<Rule>> {
 
 /// Compiles `rules` (every status: enabling a rule is the organisation's choice; new rules are enabled by
 /// default only when `stable` or `test`).
-pub(crate) fn compile(rules: &[Rule]) -> Result<(RuleSet, Arc<dyn DetectionEngine>), ApiError> {
+fn compile(rules: &[Rule]) -> Result<Arc<dyn DetectionEngine>, ApiError> {
     let set = RuleSet::from_sources(
         rules.iter().map(|r| {
             (
@@ -78,7 +80,7 @@ pub(crate) fn compile(rules: &[Rule]) -> Result<(RuleSet, Arc<dyn DetectionEngin
             format!("the organisation's rules do not compile together: {e}"),
         )
     })?;
-    Ok((set, Arc::new(engine)))
+    Ok(Arc::new(engine))
 }
 
 impl OrgEngines {
@@ -98,7 +100,7 @@ impl OrgEngines {
         }
         let stored = rules.iter().map(|r| (r.rule.rule_uid.clone(), r.id)).collect();
         // Compiling thousands of rules takes a while: off the async threads.
-        let (_, engine) = tokio::task::spawn_blocking(move || compile(&rules))
+        let engine = tokio::task::spawn_blocking(move || compile(&rules))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "compiling rules panicked");
@@ -111,7 +113,11 @@ impl OrgEngines {
         let built = Arc::new(OrgEngine {
             fingerprint,
             stored,
-            state: Mutex::new(CorrelationState::new(engine, CorrelationOptions::default())),
+            state: Mutex::new(CorrelationState::new(
+                Arc::clone(&engine),
+                CorrelationOptions::default(),
+            )),
+            engine,
         });
         self.built
             .lock()

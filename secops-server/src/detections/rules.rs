@@ -553,21 +553,13 @@ pub async fn navigator(State(state): State<AppState>, auth: Auth) -> ApiResult<J
 }
 
 async fn org_coverage(state: &AppState, auth: &Auth) -> ApiResult<Coverage> {
-    let mut tx = state.store.tenant_read(auth.org()).await?;
-    let rules = engine::enabled_rules(&mut tx).await?;
+    let org = auth.org();
+    let mut tx = state.store.tenant_read(org).await?;
+    // The rules ingestion runs, compiled once per change of the enabled rules.
+    let engine = state.detect_engines.for_org(org, &mut tx).await?;
     tx.commit().await?;
-    let (set, _) = tokio::task::spawn_blocking(move || engine::compile(&rules))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "compiling rules panicked");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "an internal error occurred",
-            )
-        })??;
     Ok(Coverage::from_rules(
-        set.metas().map(AsRef::as_ref),
+        engine.engine.rules().iter().map(AsRef::as_ref),
         Catalogue::embedded(),
     ))
 }
