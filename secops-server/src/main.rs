@@ -231,15 +231,10 @@ async fn main() -> ExitCode {
     let filter = std::env::var("SECOPS_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|e| {
-        eprintln!("secops: ignoring the log filter `{filter}`: {e}");
-        tracing_subscriber::EnvFilter::new("info")
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    if let Err(e) = secops_server::telemetry::logs::install(&filter, std::io::stderr) {
+        eprintln!("secops: {e}; logging at `info`");
+        let _ = secops_server::telemetry::logs::install("info", std::io::stderr);
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

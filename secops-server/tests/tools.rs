@@ -621,11 +621,9 @@ fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
                 Ok(())
             }
         }
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
-            .with_ansi(false)
-            .with_writer(move || Capture(Arc::clone(&sink)))
-            .init();
+        // The server's own set-up, at the most verbose level an operator can ask for.
+        secops_server::telemetry::logs::install("trace", move || Capture(Arc::clone(&sink)))
+            .expect("the test binary installs no other subscriber");
         buffer
     }))
 }
@@ -930,6 +928,7 @@ mod mcp_fixture {
 
 #[tokio::test]
 async fn an_mcp_server_configured_over_http_lends_its_tools_to_runs() {
+    let logs = captured_logs();
     let mut servers = JoinSet::new();
     let intel = mcp_fixture::Intel::default();
     let url = mcp_fixture::serve(intel.clone(), &mut servers).await;
@@ -1044,4 +1043,16 @@ async fn an_mcp_server_configured_over_http_lends_its_tools_to_runs() {
         intel.extra.lock().unwrap().clear();
         srv.shutdown().await;
     }
+    // rmcp logs whole MCP messages below `error`, the echoed token among them; the server's set-up keeps
+    // them out even at `trace`.
+    let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(logs.contains("run stopped"), "the runs' logs were captured");
+    assert!(
+        !logs.contains(mcp_fixture::TOKEN),
+        "the MCP bearer token reached the logs: {}",
+        logs.lines()
+            .filter(|l| l.contains(mcp_fixture::TOKEN))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

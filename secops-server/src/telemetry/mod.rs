@@ -1,4 +1,5 @@
-//! Prometheus metrics: HTTP requests by route and status with latency, runs by status, tokens and cost.
+//! Telemetry: Prometheus metrics (HTTP requests by route and status with latency, runs by status, tokens and
+//! cost) and the process's logs ([`logs`]).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -10,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::error::{ApiError, Problem};
+
+pub mod logs;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
