@@ -3,6 +3,8 @@
 //! time-outs hold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -76,10 +78,7 @@ async fn fake() -> Fake {
                 }
             },
         ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut server = tokio::task::JoinSet::new();
-    server.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, server) = support::serve(app).await;
     Fake {
         addr,
         hits,

@@ -7,8 +7,8 @@ use secops_core::tool::{ToolContext, ToolError, TypedTool};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{service_trouble, unreachable};
-use crate::egress::{EgressClient, Method};
+use super::{KeyedApi, service_trouble};
+use crate::egress::EgressClient;
 
 /// Where AbuseIPDB's API is.
 pub const ABUSEIPDB_API: &str = "https://api.abuseipdb.com/api/v2";
@@ -47,30 +47,14 @@ pub struct AbuseIpReport {
 }
 
 /// The `abuseipdb_check` tool.
-#[derive(Clone)]
-pub struct AbuseIpDb {
-    client: EgressClient,
-    api: String,
-    key: String,
-}
-
-impl std::fmt::Debug for AbuseIpDb {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AbuseIpDb")
-            .field("api", &self.api)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Clone, Debug)]
+pub struct AbuseIpDb(KeyedApi);
 
 impl AbuseIpDb {
     /// Checks with `key` at `api` (normally [`ABUSEIPDB_API`]).
     #[must_use]
     pub fn new(client: EgressClient, api: impl Into<String>, key: impl Into<String>) -> Self {
-        Self {
-            client,
-            api: api.into().trim_end_matches('/').to_owned(),
-            key: key.into(),
-        }
+        Self(KeyedApi::new("AbuseIPDB", client, api, "key", key))
     }
 }
 
@@ -97,22 +81,12 @@ impl TypedTool for AbuseIpDb {
             .parse()
             .map_err(|_| ToolError::InvalidInput(format!("`{}` is not an IP address", input.ip)))?;
         let days = input.max_age_in_days.unwrap_or(90).clamp(1, 365);
-        let mut url = url::Url::parse(&format!("{}/check", self.api))
+        let mut url = url::Url::parse(&format!("{}/check", self.0.api))
             .map_err(|e| ToolError::Unavailable(format!("the AbuseIPDB address is invalid: {e}")))?;
         url.query_pairs_mut()
             .append_pair("ipAddress", &ip.to_string())
             .append_pair("maxAgeInDays", &days.to_string());
-        let req = self
-            .client
-            .request(Method::GET, url.as_str())
-            .map_err(|e| unreachable("AbuseIPDB", &e))?
-            .header("key", &self.key)
-            .header("accept", "application/json");
-        let res = self
-            .client
-            .send(req)
-            .await
-            .map_err(|e| unreachable("AbuseIPDB", &e))?;
+        let res = self.0.get(url.as_str()).await?;
         let answer: Value = serde_json::from_slice(&res.body).unwrap_or(Value::Null);
         let detail = answer["errors"][0]["detail"].as_str().unwrap_or("").to_owned();
         if let Some(e) = service_trouble("AbuseIPDB", &res, &detail) {

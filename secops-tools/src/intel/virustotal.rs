@@ -9,8 +9,8 @@ use secops_core::tool::{ToolContext, ToolError, TypedTool};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{service_trouble, unreachable};
-use crate::egress::{EgressClient, Method};
+use super::{KeyedApi, service_trouble};
+use crate::egress::EgressClient;
 
 /// Where VirusTotal's API is.
 pub const VIRUSTOTAL_API: &str = "https://www.virustotal.com/api/v3";
@@ -61,30 +61,14 @@ pub struct VirusTotalReport {
 }
 
 /// The `virustotal_lookup` tool.
-#[derive(Clone)]
-pub struct VirusTotal {
-    client: EgressClient,
-    api: String,
-    key: String,
-}
-
-impl std::fmt::Debug for VirusTotal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VirusTotal")
-            .field("api", &self.api)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Clone, Debug)]
+pub struct VirusTotal(KeyedApi);
 
 impl VirusTotal {
     /// Looks up with `key` at `api` (normally [`VIRUSTOTAL_API`]).
     #[must_use]
     pub fn new(client: EgressClient, api: impl Into<String>, key: impl Into<String>) -> Self {
-        Self {
-            client,
-            api: api.into().trim_end_matches('/').to_owned(),
-            key: key.into(),
-        }
+        Self(KeyedApi::new("VirusTotal", client, api, "x-apikey", key))
     }
 }
 
@@ -143,17 +127,7 @@ impl TypedTool for VirusTotal {
 
     async fn run(&self, _ctx: &ToolContext, input: VirusTotalLookup) -> Result<VirusTotalReport, ToolError> {
         let path = path(input.kind, &input.value)?;
-        let req = self
-            .client
-            .request(Method::GET, &format!("{}/{path}", self.api))
-            .map_err(|e| unreachable("VirusTotal", &e))?
-            .header("x-apikey", &self.key)
-            .header("accept", "application/json");
-        let res = self
-            .client
-            .send(req)
-            .await
-            .map_err(|e| unreachable("VirusTotal", &e))?;
+        let res = self.0.get(&format!("{}/{path}", self.0.api)).await?;
         let answer: Value = serde_json::from_slice(&res.body).unwrap_or(Value::Null);
         let detail = answer["error"]["message"].as_str().unwrap_or("").to_owned();
         if let Some(e) = service_trouble("VirusTotal", &res, &detail) {
