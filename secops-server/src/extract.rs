@@ -130,7 +130,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let axum::extract::Path(v) = axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_path", e.body_text()))?;
+            .map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_path",
+                    crate::input::clip(&e.body_text()),
+                )
+            })?;
         Ok(PathParam(v))
     }
 }
@@ -153,7 +159,7 @@ where
                 ApiError::new(
                     axum::http::StatusCode::BAD_REQUEST,
                     "invalid_query",
-                    e.body_text(),
+                    crate::input::clip(&e.body_text()),
                 )
             })?;
         Ok(QueryParams(v))

@@ -156,9 +156,7 @@ fn read_password() -> Result<String, Box<dyn std::error::Error>> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < secops_server::auth::password::MIN_PASSWORD_LEN {
-        return Err("the password must be at least 12 characters".into());
-    }
+    secops_server::input::check_password(&password)?;
     Ok(password)
 }
 

@@ -113,6 +113,17 @@ type RefreshTuple = (Uuid, Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>);
 const KEY_COLUMNS: &str =
     "id, organization_id, name, prefix, scopes, created_by, expires_at, revoked_at, last_used_at, created_at";
 
+/// What became of an attempt to accept an invitation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InvitationAcceptance {
+    /// The user is now a member.
+    Accepted(Membership),
+    /// The invitation is addressed to someone else; it was not used and still works for them.
+    NotForUser(Box<Invitation>),
+    /// No invitation has that token, or it was used, withdrawn or has expired.
+    Unusable,
+}
+
 /// An invitation to join an organisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invitation {
@@ -418,13 +429,16 @@ impl SystemPath<'_> {
         }))
     }
 
-    /// Accepts an invitation for `user`: the membership, or `None` for an unknown, used or expired token.
+    /// Accepts an invitation for `user` when `is_for_user` says the invitation is addressed to them. An
+    /// unknown, used or expired token is [`InvitationAcceptance::Unusable`]; one that `is_for_user` refuses is
+    /// [`InvitationAcceptance::NotForUser`] and stays usable by the right person.
     pub async fn accept_invitation(
         &self,
         hmac_key: &SecretKey,
         token: &str,
         user: UserId,
-    ) -> StoreResult<Option<Membership>> {
+        is_for_user: &(dyn Fn(&Invitation) -> bool + Send + Sync),
+    ) -> StoreResult<InvitationAcceptance> {
         let digest = hmac_digest(hmac_key, token.as_bytes())?;
         let mut tx = self
             .begin_lookup("app.lookup_token_hash", &hex::encode(&digest))
@@ -433,10 +447,13 @@ impl SystemPath<'_> {
             "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = $1")).bind(&digest).fetch_optional(c).await)?;
         tx.commit().await?;
         let Some(invitation) = row.map(Invitation::try_from).transpose()? else {
-            return Ok(None);
+            return Ok(InvitationAcceptance::Unusable);
         };
         if invitation.accepted_at.is_some() || invitation.expires_at <= now() {
-            return Ok(None);
+            return Ok(InvitationAcceptance::Unusable);
+        }
+        if !is_for_user(&invitation) {
+            return Ok(InvitationAcceptance::NotForUser(Box::new(invitation)));
         }
         let mut tx = self.store.tenant(invitation.org_id).await?;
         let org = invitation.org_id;
@@ -444,10 +461,10 @@ impl SystemPath<'_> {
             "UPDATE invitations SET accepted_at = $3 WHERE organization_id = $1 AND id = $2 AND accepted_at IS NULL")
             .bind(org.as_uuid()).bind(invitation.id).bind(now()).execute(c).await.map(|r| r.rows_affected()))?;
         if claimed == 0 {
-            return Ok(None);
+            return Ok(InvitationAcceptance::Unusable);
         }
         let membership = tx.add_member(user, invitation.role).await?;
         tx.commit().await?;
-        Ok(Some(membership))
+        Ok(InvitationAcceptance::Accepted(membership))
     }
 }

@@ -12,7 +12,7 @@ use secops_core::run::AgentConfig;
 use secops_core::tenancy::{OrgId, Role, RunId, UserId};
 use secops_store::agents::NewAgent;
 use secops_store::chats::LocalFileStore;
-use secops_store::credentials::NewApiKey;
+use secops_store::credentials::{InvitationAcceptance, NewApiKey};
 use secops_store::crypto::SecretKey;
 use secops_store::detections::{
     DetectionFilter, DetectionNote, DetectionStatus, DetectionUpdate, NewDetection, NewRule,
@@ -256,27 +256,39 @@ async fn api_keys_refresh_tokens_and_invitations() {
             Err(StoreError::NotFound(_))
         ));
         tb.commit().await.unwrap();
-        let m = s
+        let for_anyone = |_: &secops_store::credentials::Invitation| true;
+        let refused = s
             .system()
-            .accept_invitation(&key, &token, bob.id)
+            .accept_invitation(&key, &token, bob.id, &|_| false)
+            .await
+            .unwrap();
+        assert!(
+            matches!(&refused, InvitationAcceptance::NotForUser(i) if i.id == inv.id),
+            "{refused:?}"
+        );
+        let InvitationAcceptance::Accepted(m) = s
+            .system()
+            .accept_invitation(&key, &token, bob.id, &for_anyone)
             .await
             .unwrap()
-            .unwrap();
+        else {
+            panic!("a refusal leaves the invitation usable by the right person")
+        };
         assert_eq!((m.org_id, m.role), (a, Role::Analyst));
-        assert!(
+        assert_eq!(
             s.system()
-                .accept_invitation(&key, &token, bob.id)
+                .accept_invitation(&key, &token, bob.id, &for_anyone)
                 .await
-                .unwrap()
-                .is_none(),
+                .unwrap(),
+            InvitationAcceptance::Unusable,
             "used once"
         );
-        assert!(
+        assert_eq!(
             s.system()
-                .accept_invitation(&key, &stale, bob.id)
+                .accept_invitation(&key, &stale, bob.id, &for_anyone)
                 .await
-                .unwrap()
-                .is_none(),
+                .unwrap(),
+            InvitationAcceptance::Unusable,
             "expired"
         );
         b.cleanup().await;

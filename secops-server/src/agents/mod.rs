@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use secops_core::run::{AgentConfig, PlanningMode};
+use secops_core::run::PlanningMode;
 use secops_core::tenancy::{AgentId, Permission};
 use secops_store::agents::{AgentUpdate, NewAgent};
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use crate::auth::PageQuery;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::input::{AgentSettings, Name};
 use crate::state::AppState;
 
 /// An agent as the API shows it.
@@ -29,8 +30,7 @@ pub struct AgentView {
     /// Model override.
     pub model: Option<String>,
     /// Planning mode, budgets, approval policy and other settings.
-    #[schema(value_type = Object)]
-    pub config: AgentConfig,
+    pub config: AgentSettings,
     /// Tools it may use.
     pub tools: Vec<String>,
     /// Enabled.
@@ -52,7 +52,7 @@ impl From<secops_store::agents::Agent> for AgentView {
             name: a.name,
             description: a.description,
             model: a.model,
-            config: a.config,
+            config: a.config.into(),
             tools: a.tools,
             enabled: a.enabled,
             active_prompt_version: a.active_prompt_version,
@@ -77,7 +77,7 @@ pub struct AgentPage {
 #[serde(deny_unknown_fields)]
 pub struct CreateAgentRequest {
     /// Unique name.
-    pub name: String,
+    pub name: Name,
     /// What it is for.
     #[serde(default)]
     pub description: String,
@@ -90,8 +90,7 @@ pub struct CreateAgentRequest {
     pub mode: Option<PlanningMode>,
     /// Other settings (budgets, approval policy, ...); defaults when absent.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub config: Option<AgentConfig>,
+    pub config: Option<AgentSettings>,
     /// The first system prompt.
     pub system_prompt: String,
     /// Tool names.
@@ -110,14 +109,13 @@ pub struct UpdateAgentRequest {
     pub version: i64,
     /// New name.
     #[serde(default)]
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// New description.
     #[serde(default)]
     pub description: Option<String>,
     /// New settings.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub config: Option<AgentConfig>,
+    pub config: Option<AgentSettings>,
     /// New tool list.
     #[serde(default)]
     pub tools: Option<Vec<String>>,
@@ -217,7 +215,7 @@ pub async fn create_agent(
     Body(req): Body<CreateAgentRequest>,
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
     auth.0.require(Permission::AgentsWrite)?;
-    let mut config = req.config.unwrap_or_default();
+    let mut config = req.config.unwrap_or_default().into_config()?;
     if let Some(mode) = req.mode {
         config.mode = mode;
     }
@@ -226,7 +224,7 @@ pub async fn create_agent(
     crate::tools::check_agent_tools(&state, &mut tx, &req.tools).await?;
     let agent = tx
         .create_agent(NewAgent {
-            name: req.name,
+            name: req.name.into_inner(),
             description: req.description,
             model: req.model,
             config,
@@ -270,10 +268,10 @@ pub async fn update_agent(
         crate::tools::check_agent_tools(&state, &mut tx, tools).await?;
     }
     let update = AgentUpdate {
-        name: req.name,
+        name: req.name.map(Name::into_inner),
         description: req.description,
         model: None,
-        config: req.config,
+        config: req.config.map(AgentSettings::into_config).transpose()?,
         tools: req.tools,
         enabled: req.enabled,
     };

@@ -81,24 +81,6 @@ pub(crate) fn actor_kind(principal: &Principal) -> &'static str {
     }
 }
 
-/// The client's address (as the nearest proxy reports it, else the peer) and user agent, for audit records.
-pub(crate) fn request_origin(
-    headers: &axum::http::HeaderMap,
-    peer: Option<std::net::SocketAddr>,
-) -> (Option<String>, Option<String>) {
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect());
-    let ip = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_owned())
-        .or_else(|| peer.map(|p| p.ip().to_string()));
-    (ip, user_agent)
-}
-
 /// Records mutating calls and auth events in the caller's organisation's audit log.
 pub async fn record(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let slot = AuditSlot::default();
@@ -109,11 +91,10 @@ pub async fn record(State(state): State<AppState>, mut req: Request, next: Next)
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let (ip, user_agent) = request_origin(
+    let (ip, user_agent) = crate::origin::request_origin(
         req.headers(),
-        req.extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0),
+        crate::origin::peer_of(req.extensions()),
+        &state.config.trusted_proxies,
     );
     let response = next.run(req).await;
     let mutating = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);

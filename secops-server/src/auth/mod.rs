@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::input::{Email, Name, Password};
 use crate::state::AppState;
 
 /// Creates an organisation with its first owner.
@@ -27,14 +28,14 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Login e-mail.
-    pub email: String,
-    /// At least 12 characters.
-    pub password: String,
+    pub email: Email,
+    /// 12 to 1,024 characters.
+    pub password: Password,
     /// Display name (defaults to the e-mail).
     #[serde(default)]
-    pub display_name: Option<String>,
+    pub display_name: Option<Name>,
     /// The organisation's name.
-    pub organization_name: String,
+    pub organization_name: Name,
 }
 
 /// Logs in with a password.
@@ -42,8 +43,9 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Login e-mail.
-    pub email: String,
-    /// Password.
+    pub email: Email,
+    /// Password (at most 1,024 characters).
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
     /// The organisation to act in (defaults to the first one).
     #[serde(default)]
@@ -98,7 +100,7 @@ pub struct Me {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// A name to recognise it by.
-    pub name: String,
+    pub name: Name,
     /// The role it acts with (`analyst` by default; at most the creator's own).
     #[serde(default)]
     pub role: Option<String>,
@@ -219,15 +221,6 @@ async fn session(
     session_with(state, user, org, role, refresh_token)
 }
 
-/// The client's address as the nearest proxy reports it, else none (the limiter then counts per account only).
-fn client_address(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().chars().take(64).collect())
-}
-
 fn slug(name: &str) -> String {
     let mut s: String = name
         .to_lowercase()
@@ -267,19 +260,18 @@ pub async fn register(
             "registration is disabled on this server",
         ));
     }
-    if req.password.chars().count() < password::MIN_PASSWORD_LEN {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "weak_password",
-            "the password must be at least 12 characters",
-        ));
-    }
-    let hash = password::hash(req.password).await?;
-    let name = req.display_name.unwrap_or_else(|| req.email.clone());
-    let user = state.store.create_user(&req.email, &name, Some(&hash)).await?;
+    let hash = password::hash(req.password.into_inner()).await?;
+    let name = req
+        .display_name
+        .map_or_else(|| req.email.as_str().to_owned(), Name::into_inner);
+    let user = state
+        .store
+        .create_user(req.email.as_str(), &name, Some(&hash))
+        .await?;
+    let org_name = req.organization_name.as_str();
     let org = state
         .store
-        .create_organization(&req.organization_name, &slug(&req.organization_name), user.id)
+        .create_organization(org_name, &slug(org_name), user.id)
         .await?;
     if let Some(axum::Extension(slot)) = slot {
         slot.set(secops_core::tenancy::Principal::user(
@@ -301,11 +293,14 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     slot: Option<axum::Extension<crate::audit::AuditSlot>>,
-    headers: axum::http::HeaderMap,
+    crate::origin::ClientIp(client): crate::origin::ClientIp,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Json<Session>> {
-    let address = client_address(&headers);
-    if let Some(wait) = state.login_limiter.blocked(&req.email, address.as_deref()) {
+    let address = client.map(|ip| ip.to_string());
+    // Bounded before anything else: the hash check is deliberately slow, and its cost grows with the input.
+    crate::input::check_login_password(&req.password)?;
+    let email = req.email.as_str();
+    if let Some(wait) = state.login_limiter.blocked(email, address.as_deref()) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
@@ -315,7 +310,7 @@ pub async fn login(
             ),
         ));
     }
-    let found = state.store.system().user_by_email(&req.email).await?;
+    let found = state.store.system().user_by_email(email).await?;
     // Verify against a dummy hash when the user is unknown or has no password (single sign-on only), so timing
     // does not reveal which e-mails exist; the dummy matches no password.
     let dummy = || {
@@ -334,11 +329,11 @@ pub async fn login(
     let user = match user {
         Some(u) if ok && !u.disabled => u,
         _ => {
-            state.login_limiter.failed(&req.email, address.as_deref());
+            state.login_limiter.failed(email, address.as_deref());
             return Err(ApiError::unauthorized());
         }
     };
-    state.login_limiter.succeeded(&req.email);
+    state.login_limiter.succeeded(email);
     let memberships = state.store.system().memberships_of(user.id).await?;
     let chosen = match req.organization_id {
         Some(wanted) => memberships.into_iter().find(|(o, _)| *o.id.as_uuid() == wanted),
@@ -486,7 +481,7 @@ pub async fn create_api_key(
         .create_api_key(
             &state.config.secrets.hmac,
             NewApiKey {
-                name: req.name,
+                name: req.name.into_inner(),
                 scopes: vec![format!("role:{}", role.as_str())],
                 expires_at: req.expires_at,
                 created_by: auth.user(),

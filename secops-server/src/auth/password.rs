@@ -6,8 +6,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use crate::error::ApiError;
 
-/// Minimum password length.
-pub const MIN_PASSWORD_LEN: usize = 12;
+/// Minimum password length (the limits themselves live in [`crate::input`]).
+pub const MIN_PASSWORD_LEN: usize = crate::input::PASSWORD_MIN_CHARS;
 
 /// Hashes `password` into a PHC string.
 pub async fn hash(password: String) -> Result<String, ApiError> {

@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 use crate::auth::PageQuery;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::input::Name;
 use crate::runs::{event_stream, queue_new_run, runtime_agent};
 use crate::state::AppState;
 
@@ -66,9 +67,9 @@ pub struct ChatPage {
 pub struct CreateChatRequest {
     /// The agent that answers.
     pub agent_id: uuid::Uuid,
-    /// Title.
+    /// Title (none when absent).
     #[serde(default)]
-    pub title: String,
+    pub title: Option<Name>,
 }
 
 /// Renames a chat.
@@ -76,7 +77,7 @@ pub struct CreateChatRequest {
 #[serde(deny_unknown_fields)]
 pub struct RenameChatRequest {
     /// New title.
-    pub title: String,
+    pub title: Name,
     /// The version you read.
     pub version: i64,
 }
@@ -169,7 +170,11 @@ pub async fn create_chat(
     auth.0.require(Permission::ChatsUse)?;
     let mut tx = state.store.tenant(auth.org()).await?;
     let chat = tx
-        .create_chat(Some(AgentId::from_uuid(req.agent_id)), &req.title, auth.user())
+        .create_chat(
+            Some(AgentId::from_uuid(req.agent_id)),
+            req.title.as_ref().map_or("", Name::as_str),
+            auth.user(),
+        )
         .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(chat.into())))
@@ -220,7 +225,7 @@ pub async fn rename_chat(
     auth.0.require(Permission::ChatsUse)?;
     let mut tx = state.store.tenant(auth.org()).await?;
     let chat = tx
-        .rename_chat(ChatId::from_uuid(id), &req.title, req.version)
+        .rename_chat(ChatId::from_uuid(id), req.title.as_str(), req.version)
         .await?;
     tx.commit().await?;
     Ok(Json(chat.into()))

@@ -68,6 +68,7 @@ pub async fn chat_socket(
     auth: Auth,
     PathParam(id): PathParam<uuid::Uuid>,
     headers: axum::http::HeaderMap,
+    crate::origin::ClientIp(client): crate::origin::ClientIp,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     auth.0.require(Permission::ChatsUse)?;
@@ -88,7 +89,10 @@ pub async fn chat_socket(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
-            let origin = crate::audit::request_origin(&headers, None);
+            let origin = (
+                client.map(|ip| ip.to_string()),
+                crate::origin::user_agent(&headers),
+            );
             session(state, auth, chat, origin, socket)
         }))
 }

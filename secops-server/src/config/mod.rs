@@ -67,6 +67,8 @@ struct FileConfig {
     public_url: Option<String>,
     sso_allow_insecure_issuers: Option<bool>,
     tool_egress_allowable: Option<Vec<String>>,
+    trusted_proxies: Option<Vec<String>>,
+    invitation_domains: Option<Vec<String>>,
 }
 
 /// Media types accepted for chat attachments unless configured otherwise: text, logs, structured data, PDFs
@@ -140,6 +142,15 @@ pub struct Config {
     /// configuration allow-lists must lie inside one of these. On a shared server this keeps one tenant's tools
     /// out of the operator's own network; a team running its own server lists where its SIEM and EDR live.
     pub tool_egress_allowable: Vec<ipnet::IpNet>,
+    /// The proxies whose forwarding headers (`Forwarded`, `X-Forwarded-For`) are believed
+    /// (`SECOPS_TRUSTED_PROXIES`, comma-separated CIDR; none by default). Without one, the client's address
+    /// is the socket's peer, whatever a client writes in those headers; see [`crate::origin`].
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Domains whose every address the operator vouches for (`SECOPS_INVITATION_DOMAINS`, comma-separated;
+    /// none by default). An invitation addressed to one of them may be accepted by any account with an
+    /// address at the same domain, not only by the address invited. Refused while open registration is on,
+    /// since anyone could then register an address at that domain.
+    pub invitation_domains: Vec<String>,
 }
 
 fn key(name: &'static str, hex: &str) -> Result<SecretKey, ConfigError> {
@@ -274,22 +285,58 @@ impl Config {
                 .attachment_types
                 .unwrap_or_else(|| DEFAULT_ATTACHMENT_TYPES.iter().map(|t| (*t).to_owned()).collect()),
         };
-        let tool_egress_allowable = match var("SECOPS_TOOL_EGRESS_ALLOWABLE") {
-            Some(v) => v
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect(),
-            None => fc.tool_egress_allowable.unwrap_or_default(),
+        let list = |name: &str, from_file: Option<Vec<String>>| -> Vec<String> {
+            match var(name) {
+                Some(v) => v
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+                None => from_file.unwrap_or_default(),
+            }
+        };
+        let ranges = |name: &'static str, items: Vec<String>| {
+            items
+                .iter()
+                .map(|s| {
+                    s.parse::<ipnet::IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| ConfigError::Invalid {
+                            name,
+                            message: format!("`{s}` is not a CIDR range like 10.0.0.0/8"),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let tool_egress_allowable = ranges(
+            "tool_egress_allowable",
+            list("SECOPS_TOOL_EGRESS_ALLOWABLE", fc.tool_egress_allowable),
+        )?;
+        let trusted_proxies = ranges(
+            "trusted_proxies",
+            list("SECOPS_TRUSTED_PROXIES", fc.trusted_proxies),
+        )?;
+        let invitation_domains: Vec<String> = list("SECOPS_INVITATION_DOMAINS", fc.invitation_domains)
+            .iter()
+            .map(|d| d.trim_start_matches('@').to_lowercase())
+            .collect();
+        if let Some(bad) = invitation_domains
+            .iter()
+            .find(|d| d.is_empty() || d.contains(['@', '/', ' ']) || !d.contains('.'))
+        {
+            return Err(ConfigError::Invalid {
+                name: "invitation_domains",
+                message: format!("`{bad}` is not a domain like example.com"),
+            });
         }
-        .iter()
-        .map(|s| {
-            s.parse::<ipnet::IpNet>().map_err(|_| ConfigError::Invalid {
-                name: "tool_egress_allowable",
-                message: format!("`{s}` is not a CIDR range like 10.0.0.0/8"),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        if !invitation_domains.is_empty() && allow_registration {
+            return Err(ConfigError::Invalid {
+                name: "invitation_domains",
+                message: "needs registration off (SECOPS_ALLOW_REGISTRATION=false): with open registration \
+                          anyone can sign up with an address at those domains"
+                    .into(),
+            });
+        }
         Ok(Self {
             listen,
             database_url,
@@ -307,6 +354,8 @@ impl Config {
             max_attachment_bytes,
             attachment_types,
             tool_egress_allowable,
+            trusted_proxies,
+            invitation_domains,
         })
     }
 

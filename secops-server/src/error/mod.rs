@@ -9,6 +9,8 @@ use secops_core::tenancy::Forbidden;
 use secops_store::StoreError;
 use serde::Serialize;
 
+use crate::input::clip;
+
 /// An API error: HTTP status, stable machine-readable code, and a human-readable detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -108,7 +110,7 @@ impl From<StoreError> for ApiError {
                 format!("{what} already exists"),
             ),
             StoreError::InvalidInput(m) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", clip(&m))
             }
             StoreError::Provider(p) => {
                 ApiError::new(StatusCode::BAD_GATEWAY, "model_provider_error", p.to_string())
@@ -134,11 +136,14 @@ impl From<Forbidden> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::JsonDataError(e) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
-            }
+            // serde's messages quote what was sent; `clip` bounds the quote.
+            JsonRejection::JsonDataError(e) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                clip(&e.body_text()),
+            ),
             JsonRejection::JsonSyntaxError(e) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", clip(&e.body_text()))
             }
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -150,7 +155,7 @@ impl From<JsonRejection> for ApiError {
                 "payload_too_large",
                 "the request body is too large",
             ),
-            other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
+            other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", clip(&other.body_text())),
         }
     }
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use secops_core::tenancy::{Permission, Role, UserId};
+use secops_store::credentials::{Invitation, InvitationAcceptance};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,6 +14,7 @@ use utoipa_axum::routes;
 use crate::auth::PageQuery;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::input::{Email, normalise_email};
 use crate::state::AppState;
 
 /// A member.
@@ -62,8 +64,8 @@ pub struct ChangeRoleRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
-    /// Their e-mail.
-    pub email: String,
+    /// Their e-mail: only an account with this address can accept.
+    pub email: Email,
     /// The role they will have.
     pub role: String,
     /// Days until the invitation lapses (1 to 30, default 7).
@@ -217,7 +219,7 @@ pub async fn invite(
     let (inv, token) = tx
         .create_invitation(
             &state.config.secrets.hmac,
-            &req.email,
+            req.email.as_str(),
             r,
             auth.user(),
             chrono::Duration::days(i64::from(days)),
@@ -263,8 +265,11 @@ pub async fn withdraw(
 }
 
 /// Accept an invitation as the logged-in user; the membership is in the inviting organisation.
+///
+/// Only the account whose e-mail is the invited address (compared without case) can accept; anyone else gets
+/// 403 `invitation_not_for_you`, which is audited, and the invitation stays usable. An invitation is used once.
 #[utoipa::path(post, path = "/v1/invitations/accept", tag = "members", security(("bearer" = [])), request_body = AcceptRequest,
-    responses((status = 200, body = MemberView), (status = 404, body = Problem)))]
+    responses((status = 200, body = MemberView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn accept(
     State(state): State<AppState>,
     auth: Auth,
@@ -277,13 +282,44 @@ pub async fn accept(
             "only users can accept invitations",
         )
     })?;
-    let m = state
+    let account = state
         .store
         .system()
-        .accept_invitation(&state.config.secrets.hmac, &req.token, user)
+        .user(user)
         .await?
-        .ok_or_else(|| ApiError::not_found("invitation (it may be used, withdrawn or expired)"))?;
-    Ok(Json(m.into()))
+        .ok_or_else(ApiError::unauthorized)?;
+    let domains = &state.config.invitation_domains;
+    let is_for_user = |invitation: &Invitation| invited(&invitation.email, &account.email, domains);
+    match state
+        .store
+        .system()
+        .accept_invitation(&state.config.secrets.hmac, &req.token, user, &is_for_user)
+        .await?
+    {
+        InvitationAcceptance::Accepted(m) => Ok(Json(m.into())),
+        InvitationAcceptance::NotForUser(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invitation_not_for_you",
+            "this invitation is addressed to another e-mail address; sign in with that address to accept it",
+        )),
+        InvitationAcceptance::Unusable => Err(ApiError::not_found(
+            "invitation (it may be used, withdrawn or expired)",
+        )),
+    }
+}
+
+/// Whether an invitation to `invited` may be taken by the account with address `account`: the same address,
+/// or, for a domain the operator vouches for, any address at that domain.
+fn invited(invited: &str, account: &str, vouched_domains: &[String]) -> bool {
+    let (invited, account) = (normalise_email(invited), normalise_email(account));
+    if invited == account {
+        return true;
+    }
+    let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_owned());
+    match (domain(&invited), domain(&account)) {
+        (Some(a), Some(b)) => a == b && vouched_domains.contains(&a),
+        _ => false,
+    }
 }
 
 /// The routes of this module.

@@ -43,6 +43,7 @@ use super::Session;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::origin::ClientIp;
 use crate::state::AppState;
 
 /// How long a user may take at the provider.
@@ -363,7 +364,7 @@ fn refused(reason: &'static str) -> Failure {
 pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
-    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    ClientIp(client): ClientIp,
     QueryParams(q): QueryParams<CallbackQuery>,
 ) -> ApiResult<Json<Session>> {
     let pending = state
@@ -377,7 +378,10 @@ pub async fn callback(
         return Err(ApiError::unauthorized());
     };
     let org = pending.org_id;
-    let origin = crate::audit::request_origin(&headers, peer.map(|p| p.0.0));
+    let origin = (
+        client.map(|ip| ip.to_string()),
+        crate::origin::user_agent(&headers),
+    );
     match complete(&state, &pending, &q).await {
         Ok((user, role)) => {
             audit(&state, org, Some(user), origin, &pending.issuer, Ok(role)).await;
