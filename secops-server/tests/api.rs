@@ -547,7 +547,13 @@ fn minimal_instance(spec: &Value, schema: &Value) -> Value {
     match (ty.as_str(), schema["format"].as_str()) {
         (Some("string"), Some("uuid")) => json!(uuid::Uuid::now_v7()),
         (Some("string"), Some("date-time")) => json!("2030-01-01T00:00:00Z"),
-        (Some("string"), _) => json!("x"),
+        // The smallest string the schema's own limits allow (an address where the pattern asks for one).
+        (Some("string"), _) if schema["pattern"].as_str().is_some_and(|p| p.contains('@')) => {
+            json!("x@example.com")
+        }
+        (Some("string"), _) => {
+            json!("x".repeat(usize::try_from(schema["minLength"].as_u64().unwrap_or(1).max(1)).unwrap()))
+        }
         (Some("integer" | "number"), _) => json!(1),
         (Some("boolean"), _) => json!(true),
         (Some("array"), _) => json!([]),

@@ -45,7 +45,7 @@ pub struct LoginRequest {
     /// Login e-mail.
     pub email: Email,
     /// Password (at most 1,024 characters).
-    #[schema(min_length = 1, max_length = 1024)]
+    #[schema(max_length = 1024)]
     pub password: String,
     /// The organisation to act in (defaults to the first one).
     #[serde(default)]
