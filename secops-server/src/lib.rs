@@ -25,6 +25,8 @@ pub mod audit;
 pub mod auth;
 pub mod chats;
 pub mod config;
+pub mod console;
+pub mod demo;
 pub mod detections;
 pub mod error;
 pub mod extract;
@@ -114,7 +116,9 @@ pub fn app(state: AppState) -> Router {
     router
         // The spec at /openapi.json and interactive docs at /docs, with Swagger UI's assets compiled in.
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", api))
-        .fallback(|| async { error::ApiError::not_found("route") })
+        // Everything else is the web console (its files, or its index.html for its own routes); unknown API
+        // paths still get a JSON problem.
+        .fallback(console::serve)
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(DefaultBodyLimit::max(limit))

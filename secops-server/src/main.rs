@@ -402,11 +402,14 @@ async fn start(config: Config) -> Result<AppState, Box<dyn std::error::Error>> {
         store.migrate().await?;
     }
     store.ready().await?;
-    let provider = if std::env::var("SECOPS_LLM_PROVIDER").is_ok_and(|p| p.trim() == "demo") {
+    let demo = std::env::var("SECOPS_LLM_PROVIDER").is_ok_and(|p| p.trim() == "demo");
+    let provider = if demo {
         eprintln!(
-            "secops: using the offline demo model: every answer is the same canned text, for trying the API only"
+            "secops: using the offline demo model and its simulated tools demo_lookup_ip and demo_isolate_host, \
+             for trying the console and the API only"
         );
-        Some(demo_model())
+        Some(std::sync::Arc::new(secops_server::demo::DemoModel::default())
+            as std::sync::Arc<dyn secops_core::model::ModelProvider>)
     } else {
         match secops_llm::config::provider_from_env() {
             Ok(p) => Some(p),
@@ -416,19 +419,9 @@ async fn start(config: Config) -> Result<AppState, Box<dyn std::error::Error>> {
             }
         }
     };
-    Ok(AppState::new(store, config, provider))
-}
-
-/// `SECOPS_LLM_PROVIDER=demo`: a deterministic model that needs no network or key, so a new user can walk
-/// through chats and streamed runs before configuring a real provider. It says what it is in every answer.
-fn demo_model() -> std::sync::Arc<dyn secops_core::model::ModelProvider> {
-    use secops_core::model::{ScriptedProvider, ScriptedTurn};
-    std::sync::Arc::new(
-        ScriptedProvider::new(vec![ScriptedTurn::text(
-            "[demo model] This is the canned answer of the offline demo model. Set ANTHROPIC_API_KEY, \
-             OPENAI_API_KEY, or SECOPS_LLM_BASE_URL with SECOPS_LLM_MODEL to triage with a real model.",
-        )])
-        .cycled()
-        .with_chunk_bytes(24),
-    )
+    let state = AppState::new(store, config, provider);
+    if demo {
+        return Ok(state.with_tools(secops_server::demo::tools()?));
+    }
+    Ok(state)
 }

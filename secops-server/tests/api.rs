@@ -639,6 +639,7 @@ const VIEWER_MAY: &[&str] = &[
     "GET /v1/runs",
     "GET /v1/runs/{id}",
     "GET /v1/runs/{id}/events",
+    "GET /v1/approvals",
     "GET /v1/members",
     "GET /v1/tools",
     "GET /v1/tool-configs",

@@ -1,6 +1,7 @@
 //! Registration, login, token refresh, logout, the current principal, API keys, and single sign-on
 //! ([`oidc`]).
 
+pub mod cookie;
 pub mod jwt;
 pub mod limit;
 pub mod oidc;
@@ -8,7 +9,8 @@ pub mod password;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use secops_core::tenancy::{ApiKeyId, OrgId, Permission, Role};
 use secops_store::PageRequest;
@@ -69,8 +71,10 @@ pub struct Session {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// Long-lived, single-use refresh token.
-    pub refresh_token: String,
+    /// Long-lived, single-use refresh token; absent in cookie mode (`X-Secops-Session: cookie`), where it is
+    /// in the `HttpOnly` cookie `secops_refresh` instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// The organisation the session is bound to.
     pub organization_id: uuid::Uuid,
     /// The role there.
@@ -93,6 +97,22 @@ pub struct Me {
     /// What the role allows.
     #[schema(value_type = Vec<String>)]
     pub permissions: Vec<Permission>,
+    /// The organisations the user belongs to, for switching (`POST /v1/auth/switch`); an API key sees only
+    /// its own.
+    pub organizations: Vec<OrganizationChoice>,
+}
+
+/// An organisation the caller can act in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationChoice {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its slug.
+    pub slug: String,
+    /// The caller's role there.
+    pub role: String,
 }
 
 /// Creates an API key.
@@ -196,7 +216,7 @@ fn session_with(
         access_token: jwt::issue(&state.config.secrets.jwt, user, org, role, ttl)?,
         token_type: "Bearer",
         expires_in: ttl,
-        refresh_token,
+        refresh_token: Some(refresh_token),
         organization_id: *org.as_uuid(),
         role: role.as_str().into(),
     })
@@ -219,6 +239,26 @@ async fn session(
         .await?;
     tx.commit().await?;
     session_with(state, user, org, role, refresh_token)
+}
+
+/// Answers with a session: all in the JSON body, or, when the client asked with `X-Secops-Session: cookie`,
+/// with the refresh token in an `HttpOnly` cookie instead (see [`cookie`]).
+pub(crate) fn deliver(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    mut session: Session,
+) -> ApiResult<Response> {
+    if !cookie::wanted(headers) {
+        return Ok((status, Json(session)).into_response());
+    }
+    let token = session.refresh_token.take().unwrap_or_default();
+    let cookies = cookie::issue(&token, state.config.refresh_token_ttl_secs)?;
+    let mut response = (status, Json(session)).into_response();
+    for c in cookies {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(response)
 }
 
 fn slug(name: &str) -> String {
@@ -246,13 +286,14 @@ fn slug(name: &str) -> String {
 }
 
 /// Register an organisation and its first owner.
-#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest, params(("X-Secops-Session" = Option<String>, Header, description = "`cookie`: deliver the refresh token in an HttpOnly cookie instead of the body")),
     responses((status = 201, body = Session), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
     slot: Option<axum::Extension<crate::audit::AuditSlot>>,
+    headers: HeaderMap,
     Body(req): Body<RegisterRequest>,
-) -> ApiResult<(StatusCode, Json<Session>)> {
+) -> ApiResult<Response> {
     if !state.config.allow_registration {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -280,22 +321,21 @@ pub async fn register(
             Role::Owner,
         ));
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(session(&state, user.id, org.id, Role::Owner).await?),
-    ))
+    let session = session(&state, user.id, org.id, Role::Owner).await?;
+    deliver(&state, &headers, StatusCode::CREATED, session)
 }
 
 /// Log in with e-mail and password.
-#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, params(("X-Secops-Session" = Option<String>, Header, description = "`cookie`: deliver the refresh token in an HttpOnly cookie instead of the body")),
     responses((status = 200, body = Session), (status = 401, body = Problem),
         (status = 429, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     slot: Option<axum::Extension<crate::audit::AuditSlot>>,
     crate::origin::ClientIp(client): crate::origin::ClientIp,
+    headers: HeaderMap,
     Body(req): Body<LoginRequest>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Response> {
     let address = client.map(|ip| ip.to_string());
     // Bounded before anything else: the hash check is deliberately slow, and its cost grows with the input.
     crate::input::check_login_password(&req.password)?;
@@ -347,7 +387,8 @@ pub async fn login(
             membership.role,
         ));
     }
-    Ok(Json(session(&state, user.id, org.id, membership.role).await?))
+    let session = session(&state, user.id, org.id, membership.role).await?;
+    deliver(&state, &headers, StatusCode::OK, session)
 }
 
 /// Moves a user's session to another organisation they belong to.
@@ -360,13 +401,14 @@ pub struct SwitchRequest {
 
 /// Switch organisation: a new session bound to another organisation of the caller (access tokens are bound to
 /// one). The current session stays valid for its own organisation.
-#[utoipa::path(post, path = "/v1/auth/switch", tag = "auth", security(("bearer" = [])), request_body = SwitchRequest,
+#[utoipa::path(post, path = "/v1/auth/switch", tag = "auth", security(("bearer" = [])), request_body = SwitchRequest, params(("X-Secops-Session" = Option<String>, Header, description = "`cookie`: deliver the refresh token in an HttpOnly cookie instead of the body")),
     responses((status = 200, body = Session), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn switch_organization(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     Body(req): Body<SwitchRequest>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Response> {
     let user = auth.user().ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -382,21 +424,40 @@ pub async fn switch_organization(
         .into_iter()
         .find(|(o, _)| *o.id.as_uuid() == req.organization_id)
         .ok_or_else(|| ApiError::not_found("organization"))?;
-    Ok(Json(session(&state, user, org.id, membership.role).await?))
+    let session = session(&state, user, org.id, membership.role).await?;
+    deliver(&state, &headers, StatusCode::OK, session)
 }
 
-/// Exchange a refresh token for a new session (the old token stops working).
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem)))]
-pub async fn refresh(
-    State(state): State<AppState>,
-    Body(req): Body<RefreshRequest>,
-) -> ApiResult<Json<Session>> {
+/// Exchange a refresh token for a new session (the old token stops working). API clients send the token in
+/// the JSON body; the console sends no body and the `secops_refresh` cookie, with the `secops_csrf` cookie's
+/// value in `X-CSRF-Token`, and gets the new token as a cookie again.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth",
+    request_body(content = Option<RefreshRequest>, description = "The refresh token; omit the body to use the `secops_refresh` cookie"),
+    params(("X-CSRF-Token" = Option<String>, Header, description = "Cookie mode: the value of the `secops_csrf` cookie")),
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 403, description = "Cookie mode without a matching CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn refresh(State(state): State<AppState>, request: axum::extract::Request) -> ApiResult<Response> {
+    let headers = request.headers().clone();
+    let has_body = headers.contains_key(header::CONTENT_TYPE)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let (presented, from_cookie) = if has_body {
+        let Body(req) =
+            <Body<RefreshRequest> as axum::extract::FromRequest<AppState>>::from_request(request, &state)
+                .await?;
+        (req.refresh_token, false)
+    } else {
+        cookie::check_csrf(&headers)?;
+        let token = cookie::read(&headers, cookie::REFRESH_COOKIE).ok_or_else(ApiError::unauthorized)?;
+        (token.to_owned(), true)
+    };
     let ttl = refresh_ttl(&state);
     let rotated = state
         .store
         .system()
-        .rotate_refresh_token(&state.config.secrets.hmac, &req.refresh_token, ttl)
+        .rotate_refresh_token(&state.config.secrets.hmac, &presented, ttl)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
     let mut tx = state.store.tenant(rotated.org_id).await?;
@@ -405,36 +466,73 @@ pub async fn refresh(
         .await
         .map_err(|_| ApiError::unauthorized())?;
     tx.commit().await?;
-    Ok(Json(session_with(
+    let session = session_with(
         &state,
         rotated.user_id,
         rotated.org_id,
         membership.role,
         rotated.token,
-    )?))
+    )?;
+    let mut headers = headers;
+    if from_cookie {
+        headers.insert(
+            cookie::SESSION_HEADER,
+            axum::http::HeaderValue::from_static("cookie"),
+        );
+    }
+    deliver(&state, &headers, StatusCode::OK, session)
 }
 
-/// Log out: revoke the user's refresh tokens in this organisation.
+/// Log out: revoke the user's refresh tokens in this organisation (the whole family of the session, and every
+/// other session of the user there) and clear the console's cookies.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
-pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
+pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Response> {
     if let Some(user) = auth.user() {
         let mut tx = state.store.tenant(auth.org()).await?;
         tx.revoke_refresh_tokens(user).await?;
         tx.commit().await?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for c in cookie::clear() {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(response)
 }
 
 /// The current principal.
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
-    let email = match auth.user() {
-        Some(u) => state.store.system().user(u).await?.map(|u| u.email),
-        None => None,
+    let (email, memberships) = match auth.user() {
+        Some(u) => (
+            state.store.system().user(u).await?.map(|u| u.email),
+            state.store.system().memberships_of(u).await?,
+        ),
+        None => (None, Vec::new()),
     };
     let p = &auth.0;
+    let mut organizations: Vec<OrganizationChoice> = memberships
+        .into_iter()
+        .map(|(o, m)| OrganizationChoice {
+            id: *o.id.as_uuid(),
+            name: o.name,
+            slug: o.slug,
+            role: m.role.as_str().into(),
+        })
+        .collect();
+    if organizations.is_empty() {
+        // An API key (or a user whose membership just ended): only the organisation of the credentials.
+        let mut tx = state.store.tenant(p.org_id).await?;
+        let org = tx.organization().await?;
+        tx.commit().await?;
+        organizations.push(OrganizationChoice {
+            id: *org.id.as_uuid(),
+            name: org.name,
+            slug: org.slug,
+            role: p.role.as_str().into(),
+        });
+    }
     Ok(Json(Me {
         user_id: p.user_id.map(|u| *u.as_uuid()),
         email,
@@ -447,6 +545,7 @@ pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Me>
         }
         .into(),
         permissions: p.role.permissions(),
+        organizations,
     }))
 }
 

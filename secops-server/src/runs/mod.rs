@@ -1,6 +1,7 @@
 //! Runs: start one, follow it (SSE, resumable with `Last-Event-ID`), cancel it, decide on tool calls that wait
 //! for approval.
 
+pub mod approvals;
 mod worker;
 
 pub use worker::LEASE;
@@ -558,4 +559,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(run_events))
         .routes(routes!(cancel_run))
         .routes(routes!(decide))
+        .routes(routes!(approvals::list_approvals))
 }

@@ -99,8 +99,21 @@ impl Server {
         env: &[(&str, String)],
         provider: Option<std::sync::Arc<dyn secops_core::model::ModelProvider>>,
     ) -> Self {
+        Self::start_with_tools(postgres, env, provider, None).await
+    }
+
+    /// As [`start`](Self::start), with `tools` as the server's own tools.
+    pub async fn start_with_tools(
+        postgres: bool,
+        env: &[(&str, String)],
+        provider: Option<std::sync::Arc<dyn secops_core::model::ModelProvider>>,
+        tools: Option<secops_core::tool::ToolRegistry>,
+    ) -> Self {
         let (backend, config) = backend(postgres, env).await;
-        let state = secops_server::state::AppState::new(backend.store.clone(), config, provider);
+        let mut state = secops_server::state::AppState::new(backend.store.clone(), config, provider);
+        if let Some(tools) = tools {
+            state = state.with_tools(tools);
+        }
         let stop = tokio_util::sync::CancellationToken::new();
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(std::sync::Arc::clone(&state.worker).run(state.clone(), stop.clone()));

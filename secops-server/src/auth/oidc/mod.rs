@@ -359,14 +359,21 @@ fn refused(reason: &'static str) -> Failure {
 }
 
 /// Finish a single sign-on: the session for the user the identity provider vouches for.
+///
+/// A browser that lands here itself (a top-level navigation, as with the default redirect URI from the
+/// console) gets the console session instead: the refresh token in its `HttpOnly` cookie and a redirect to the
+/// console, which then refreshes into an access token.
 #[utoipa::path(get, path = "/v1/auth/sso/callback", tag = "sso", params(CallbackQuery),
-    responses((status = 200, body = Session), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = Session),
+        (status = 302, description = "A browser navigation: the session is in cookies; go to the console",
+            headers(("location" = String, description = "The console"), ("set-cookie" = String, description = "secops_refresh and secops_csrf"))),
+        (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientIp(client): ClientIp,
     QueryParams(q): QueryParams<CallbackQuery>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<Response> {
     let pending = state
         .store
         .system()
@@ -385,7 +392,11 @@ pub async fn callback(
     match complete(&state, &pending, &q).await {
         Ok((user, role)) => {
             audit(&state, org, Some(user), origin, &pending.issuer, Ok(role)).await;
-            Ok(Json(super::session(&state, user, org, role).await?))
+            let session = super::session(&state, user, org, role).await?;
+            if browser_navigation(&headers) {
+                return console_session(&state, session);
+            }
+            Ok(Json(session).into_response())
         }
         Err(Failure::Refused(reason, detail)) => {
             tracing::warn!(organization = %org, reason, detail = %detail, "single sign-on refused");
@@ -394,6 +405,29 @@ pub async fn callback(
         }
         Err(Failure::Server(e)) => Err(e),
     }
+}
+
+/// Whether the request is a browser loading a page (not a script or an API client).
+fn browser_navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-mode")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|m| m == "navigate")
+}
+
+/// The console's end of a single sign-on: cookies, and back to the console.
+fn console_session(state: &AppState, mut session: Session) -> ApiResult<Response> {
+    let token = session.refresh_token.take().unwrap_or_default();
+    let cookies = super::cookie::issue(&token, state.config.refresh_token_ttl_secs)?;
+    let mut response = (
+        StatusCode::FOUND,
+        [(header::LOCATION, "/chat"), (header::CACHE_CONTROL, "no-store")],
+    )
+        .into_response();
+    for c in cookies {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(response)
 }
 
 /// Everything after the pending login was taken: provider checks, token exchange, user and membership.
