@@ -10,3 +10,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-pgvector.sh
 
 cargo test --workspace --locked
+
+# The API against its own OpenAPI spec: property-based requests from the spec (schemathesis, installed pinned
+# from PyPI on first use) must get no 5xx and nothing the spec does not say.
+cargo build --locked -p secops-server --bin secops
+bash scripts/fuzz-api.sh "${CARGO_TARGET_DIR:-target}/debug/secops"

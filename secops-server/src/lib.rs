@@ -72,7 +72,7 @@ impl Modify for BearerAuth {
 
 /// The routes and the OpenAPI document, built from one router so they cannot drift.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
         .merge(auth::oidc::router())
@@ -84,7 +84,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tools::router())
         .merge(detections::router())
         .merge(OpenApiRouter::new().routes(utoipa_axum::routes!(telemetry::metrics)))
-        .split_for_parts()
+        .split_for_parts();
+    (router, error::spec::document_problems(api))
 }
 
 /// The OpenAPI document as pretty JSON (what `secops openapi` prints and `/openapi.json` serves).

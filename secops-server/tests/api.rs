@@ -272,6 +272,7 @@ async fn every_route_needs_credentials_except_the_public_ones() {
         "/v1/auth/refresh",
         "/v1/auth/sso/{organization_id}/start",
         "/v1/auth/sso/callback",
+        "/v1/server",
     ];
     let mut checked = 0;
     for (path, ops) in spec["paths"].as_object().unwrap() {
@@ -632,6 +633,7 @@ const VIEWER_MAY: &[&str] = &[
     "GET /v1/auth/sso/{organization_id}/start",
     "GET /v1/auth/sso/callback",
     "GET /v1/me",
+    "GET /v1/server",
     "GET /v1/agents",
     "GET /v1/agents/{id}",
     "GET /v1/agents/{id}/prompts",

@@ -248,6 +248,18 @@ async fn the_cookie_session_refreshes_only_with_its_csrf_token_and_ends_at_logou
 }
 
 #[tokio::test]
+async fn the_server_tells_the_console_its_limits_before_login() {
+    let srv = Server::start(false, &[("SECOPS_ALLOW_REGISTRATION", "false".into())], None).await;
+    let (s, _, info) = send(&srv.app, get("/v1/server")).await;
+    assert_eq!(s, StatusCode::OK, "{info}");
+    assert_eq!(info["registration_open"], false);
+    assert!(info["max_attachment_bytes"].as_u64().unwrap() > 0);
+    assert!(info["attachment_types"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(info["model_provider"].is_null(), "no model configured: {info}");
+    srv.shutdown().await;
+}
+
+#[tokio::test]
 async fn me_lists_the_organisations_to_switch_to() {
     let srv = Server::start(false, &[], None).await;
     let token = srv.owner("First").await;

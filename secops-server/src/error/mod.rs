@@ -1,6 +1,8 @@
 //! Every error the API returns, as RFC 9457 `application/problem+json` with a stable `code`. All mapping from
 //! library errors to HTTP happens here.
 
+pub mod spec;
+
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -159,7 +159,7 @@ pub async fn list_members(
 
 /// Change a member's role (the last owner keeps theirs).
 #[utoipa::path(patch, path = "/v1/members/{user_id}", tag = "members", security(("bearer" = [])), params(("user_id" = uuid::Uuid, Path, description = "User id")),
-    request_body = ChangeRoleRequest, responses((status = 200, body = MemberView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    request_body = ChangeRoleRequest, responses((status = 200, body = MemberView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, description = "The membership changed meanwhile", body = Problem), (status = 422, body = Problem)))]
 pub async fn change_role(
     State(state): State<AppState>,
     auth: Auth,
@@ -269,7 +269,7 @@ pub async fn withdraw(
 /// Only the account whose e-mail is the invited address (compared without case) can accept; anyone else gets
 /// 403 `invitation_not_for_you`, which is audited, and the invitation stays usable. An invitation is used once.
 #[utoipa::path(post, path = "/v1/invitations/accept", tag = "members", security(("bearer" = [])), request_body = AcceptRequest,
-    responses((status = 200, body = MemberView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = MemberView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, description = "The caller is a member already", body = Problem)))]
 pub async fn accept(
     State(state): State<AppState>,
     auth: Auth,
