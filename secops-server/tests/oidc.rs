@@ -528,6 +528,44 @@ async fn sso_login_creates_the_user_and_membership_then_reuses_them() {
             .await;
         let members = members["items"].as_array().unwrap();
         assert_eq!(members.len(), 2, "owner and the SSO user, once: {members:?}");
+
+        // A browser that lands on the callback itself (the console's flow) gets the session in cookies and goes
+        // to the console, with no token in the body.
+        let started = srv.start(&org, None).await;
+        let code = grant(
+            &idp,
+            "acme",
+            &started,
+            sign(&claims(&idp, "acme", "sam-1", &email, &started), TEST_KEY),
+        );
+        let req = Request::builder()
+            .uri(format!(
+                "/v1/auth/sso/callback?code={}&state={}",
+                urlencode(&code),
+                urlencode(&started.state)
+            ))
+            .header("sec-fetch-mode", "navigate")
+            .body(Body::empty())
+            .unwrap();
+        let (st, headers, body) = srv.send(req).await;
+        assert_eq!(st, StatusCode::FOUND, "{}: {body}", srv.name);
+        assert_eq!(headers[header::LOCATION], "/chat");
+        let cookies: Vec<&str> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(
+            cookies
+                .iter()
+                .any(|c| c.starts_with("secops_refresh=") && c.contains("HttpOnly")),
+            "{cookies:?}"
+        );
+        assert!(
+            cookies.iter().any(|c| c.starts_with("secops_csrf=")),
+            "{cookies:?}"
+        );
+        assert!(body.is_null(), "no token in the body: {body}");
         assert!(
             members
                 .iter()
@@ -578,7 +616,12 @@ async fn sso_login_creates_the_user_and_membership_then_reuses_them() {
             .await;
         assert_eq!(st, StatusCode::OK, "{audit}");
         let items = audit["items"].as_array().unwrap();
-        assert_eq!(items.len(), 3, "{}: {audit}", srv.name);
+        assert_eq!(
+            items.len(),
+            4,
+            "three JSON logins and the browser one: {}: {audit}",
+            srv.name
+        );
         assert!(
             items
                 .iter()
