@@ -165,3 +165,12 @@ where
         Ok(QueryParams(v))
     }
 }
+
+/// The version to delete or act on.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    /// The version you read.
+    pub version: i64,
+}

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod agents;
+mod application;
 pub mod audit;
 pub mod auth;
 pub mod chats;

@@ -1401,6 +1401,7 @@ async fn chat_turns_stream_and_keep_history() {
             .unwrap();
         let res = srv.app.clone().oneshot(req).await.unwrap();
         assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+        let run_id = res.headers()["x-run-id"].to_str().unwrap().to_owned();
         let body = String::from_utf8(
             axum::body::to_bytes(res.into_body(), 1 << 22)
                 .await
@@ -1408,6 +1409,10 @@ async fn chat_turns_stream_and_keep_history() {
                 .to_vec(),
         )
         .unwrap();
+        assert!(
+            body.contains(&format!("\"run_id\":\"{run_id}\"")),
+            "the header names the streamed run: {body}"
+        );
         assert!(
             body.contains("event: text_delta") && body.contains("event: finished"),
             "{body}"

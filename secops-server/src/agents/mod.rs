@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use crate::auth::PageQuery;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::extract::{Auth, Body, PathParam, QueryParams, VersionQuery};
 use crate::input::{AgentSettings, Name};
 use crate::state::AppState;
 
@@ -124,15 +124,6 @@ pub struct UpdateAgentRequest {
     pub enabled: Option<bool>,
 }
 
-/// The version to delete or act on.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct VersionQuery {
-    /// The version you read.
-    pub version: i64,
-}
-
 /// A prompt version.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PromptView {
@@ -221,7 +212,7 @@ pub async fn create_agent(
     }
     let mut tx = state.store.tenant(auth.org()).await?;
     // An agent may only name tools that exist, so a typo fails here rather than at its first run.
-    crate::tools::check_agent_tools(&state, &mut tx, &req.tools).await?;
+    crate::application::agent_tools::check_agent_tools(&state, &mut tx, &req.tools).await?;
     let agent = tx
         .create_agent(NewAgent {
             name: req.name.into_inner(),
@@ -265,7 +256,7 @@ pub async fn update_agent(
     auth.0.require(Permission::AgentsWrite)?;
     let mut tx = state.store.tenant(auth.org()).await?;
     if let Some(tools) = &req.tools {
-        crate::tools::check_agent_tools(&state, &mut tx, tools).await?;
+        crate::application::agent_tools::check_agent_tools(&state, &mut tx, tools).await?;
     }
     let update = AgentUpdate {
         name: req.name.map(Name::into_inner),

@@ -9,20 +9,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use secops_core::message::{ContentBlock, Message, Role as MessageRole};
+use secops_core::message::Role as MessageRole;
 use secops_core::tenancy::{AgentId, ChatId, Permission};
 use secops_store::feedback::FeedbackTarget;
-use secops_store::runs::{NewRun, RunTrigger};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::application::turns::start_turn;
 use crate::auth::PageQuery;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
 use crate::input::Name;
-use crate::runs::{event_stream, queue_new_run, runtime_agent};
+use crate::runs::event_stream;
 use crate::state::AppState;
 
 /// A chat.
@@ -131,9 +131,6 @@ pub struct SendMessageRequest {
     #[serde(default)]
     pub attachment_ids: Vec<uuid::Uuid>,
 }
-
-/// At most this many attachments per message.
-const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
 
 /// A sent message and the run answering it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -269,7 +266,7 @@ pub async fn list_messages(
 /// Send a message; the chat's agent answers in a run. With `Accept: text/event-stream` the run is streamed.
 #[utoipa::path(post, path = "/v1/chats/{id}/messages", tag = "chats", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Chat id")),
     request_body = SendMessageRequest,
-    responses((status = 202, body = SentMessage), (status = 200, content_type = "text/event-stream", body = String), (status = 404, body = Problem), (status = 503, body = Problem)))]
+    responses((status = 202, body = SentMessage), (status = 200, content_type = "text/event-stream", body = String, headers(("x-run-id" = String, description = "The run answering the message"))), (status = 404, body = Problem), (status = 503, body = Problem)))]
 pub async fn send_message(
     State(state): State<AppState>,
     auth: Auth,
@@ -277,13 +274,19 @@ pub async fn send_message(
     headers: HeaderMap,
     Body(req): Body<SendMessageRequest>,
 ) -> ApiResult<Response> {
-    let (message, run_id, live) = start_turn(&state, &auth, ChatId::from_uuid(id), req).await?;
+    let (message, run_id, live) =
+        start_turn(&state, &auth, ChatId::from_uuid(id), req.text, req.attachment_ids).await?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream"));
     if wants_stream {
-        return Ok(event_stream(&state, auth.org(), run_id, 0, live).into_response());
+        let mut response = event_stream(&state, auth.org(), run_id, 0, live).into_response();
+        // The run's id before its first event, so a client that loses the stream can resume it from the run.
+        if let Ok(id) = axum::http::HeaderValue::from_str(&run_id.as_uuid().to_string()) {
+            response.headers_mut().insert("x-run-id", id);
+        }
+        return Ok(response);
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -293,103 +296,6 @@ pub async fn send_message(
         }),
     )
         .into_response())
-}
-
-/// Stores a user message and starts the run of the chat's agent that answers it (the HTTP and WebSocket
-/// transports share this).
-pub(crate) async fn start_turn(
-    state: &AppState,
-    auth: &Auth,
-    chat_id: ChatId,
-    req: SendMessageRequest,
-) -> ApiResult<(
-    secops_store::chats::ChatMessage,
-    secops_core::tenancy::RunId,
-    Option<crate::runs::Live>,
-)> {
-    auth.0.require(Permission::ChatsUse)?;
-    auth.0.require(Permission::RunsStart)?;
-    if req.text.trim().is_empty() || req.text.len() > 100_000 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
-            "the message must be 1 to 100,000 bytes",
-        ));
-    }
-    if req.attachment_ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
-            format!("a message may refer to at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments"),
-        ));
-    }
-    let org = auth.org();
-    let mut tx = state.store.tenant(org).await?;
-    let chat = tx.chat(chat_id).await?;
-    let agent_id = chat
-        .agent_id
-        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_agent", "the chat's agent was deleted"))?;
-    let agent = tx.agent(agent_id).await?;
-    let prompt = tx.active_prompt(agent.id).await?;
-    let runtime = runtime_agent(
-        state,
-        &mut tx,
-        agent.config.clone(),
-        prompt.body.clone(),
-        &agent.tools,
-    )
-    .await?;
-    let mut content = vec![ContentBlock::text(req.text.clone())];
-    if !req.attachment_ids.is_empty() {
-        let known = tx.attachments(chat_id).await?;
-        for id in &req.attachment_ids {
-            let a = known
-                .iter()
-                .find(|a| a.id.as_uuid() == id)
-                .ok_or_else(|| ApiError::not_found("attachment"))?;
-            content.push(ContentBlock::Attachment(secops_core::message::AttachmentRef {
-                uri: format!("attachment:{id}"),
-                media_type: a.media_type.clone(),
-                name: Some(a.file_name.clone()),
-                size_bytes: u64::try_from(a.size_bytes).ok(),
-            }));
-        }
-    }
-    let history: Vec<Message> = tx
-        .chat_messages(chat_id, None, 500)
-        .await?
-        .into_iter()
-        .map(|m| Message {
-            role: m.role,
-            content: m.content,
-        })
-        .collect();
-    let run_state = runtime
-        .start_with_history(
-            history,
-            Message {
-                role: MessageRole::User,
-                content: content.clone(),
-            },
-        )
-        .in_org(org);
-    let run = tx
-        .create_run(
-            run_state.run_id,
-            NewRun {
-                agent_id: agent.id,
-                trigger: RunTrigger::Chat,
-                prompt_version: Some(prompt.number),
-                input: serde_json::json!({"chat_id": chat_id, "text": req.text, "attachment_ids": req.attachment_ids}),
-            },
-        )
-        .await?;
-    let message = tx
-        .add_chat_message(chat_id, MessageRole::User, content, Some(run.id))
-        .await?;
-    let run_id = run_state.run_id;
-    let live = queue_new_run(state, tx, runtime, org, run_state, run.version, Some(chat_id)).await?;
-    Ok((message, run_id, live))
 }
 
 /// Leave feedback on a message or a run.

@@ -22,12 +22,12 @@ use secops_store::audit::{AuditOutcome, NewAuditEvent};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::application::runs::{Live, cancel, decide_call, run_feed};
+use crate::application::turns::start_turn;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, PathParam};
-use crate::runs::{ApprovalRequest, Live, RunView, cancel, decide_call, run_feed};
+use crate::runs::{ApprovalRequest, RunView};
 use crate::state::AppState;
-
-use super::{SendMessageRequest, start_turn};
 
 /// A frame from the client.
 #[derive(Debug, Deserialize)]
@@ -176,8 +176,7 @@ async fn handle(
     };
     let (action, run, result) = match frame {
         ClientFrame::Message { text, attachment_ids } => {
-            let req = SendMessageRequest { text, attachment_ids };
-            match start_turn(state, auth, chat, req).await {
+            match start_turn(state, auth, chat, text, attachment_ids).await {
                 Ok((message, run, live)) => {
                     feeds.push(follow(state, auth, run, 0, live));
                     let reply = json!({"type": "run_started", "run_id": run, "message_id": message.id});
@@ -212,7 +211,7 @@ async fn handle(
                 )),
             };
             let result = match request {
-                Ok(r) => decide_call(state, auth, run, &tool_call_id, r).await,
+                Ok(r) => decide_call(state, auth, run, &tool_call_id, r.into()).await,
                 Err(e) => Err(e),
             };
             ("WS approval", Some(run), result)
@@ -238,7 +237,7 @@ async fn handle(
     let outcome = result.as_ref().map(|_| ()).map_err(|e| e.status);
     audit(state, auth, origin, action, run, &outcome).await;
     match result {
-        Ok(view) => ack(action, &view),
+        Ok(run) => ack(action, &RunView::from(run)),
         Err(e) => error_frame(&e),
     }
 }

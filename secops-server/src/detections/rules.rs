@@ -19,7 +19,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{DetectionView, engine, start_triage, views};
+use super::{DetectionView, engine, views};
+use crate::application::triage::start_triage;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Auth, Body, PathParam, QueryParams};
 use crate::state::AppState;

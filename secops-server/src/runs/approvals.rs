@@ -125,7 +125,7 @@ pub async fn list_approvals(
                 run_id: *run.id.as_uuid(),
                 agent_id: *run.agent_id.as_uuid(),
                 agent_name: agent_name.clone(),
-                chat_id: super::worker::chat_of(&run).map(|c| *c.as_uuid()),
+                chat_id: crate::application::runs::chat_of(&run).map(|c| *c.as_uuid()),
                 tool_call_id: call.call_id,
                 tool_name: call.tool,
                 risk,

@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use secops_core::run::{Agent, AgentConfig, RunEvent, RunState, RunStatus};
+use secops_core::run::{Agent, RunEvent, RunState, RunStatus};
 use secops_core::tenancy::{ChatId, OrgId, RunId};
 use secops_store::queue::{Change, ChangeListener, ClaimedRun};
-use secops_store::runs::{RunTrigger, StoredRunEvent};
+use secops_store::runs::StoredRunEvent;
 use secops_store::{Store, StoreResult};
 use serde_json::Value;
 use tokio::sync::{Notify, broadcast, mpsc};
@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::application::runs::{chat_of, is_live, runtime_agent};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -510,53 +511,4 @@ impl ToolCallAudit {
         }
         out
     }
-}
-
-/// Builds the runtime agent for a stored agent: its configuration with the active prompt, and the tools of the
-/// server's catalogue it is allowed to use.
-pub(crate) async fn runtime_agent(
-    app: &AppState,
-    tx: &mut secops_store::TenantTx,
-    config: AgentConfig,
-    prompt: String,
-    tools: &[String],
-) -> Result<Agent, ApiError> {
-    let provider = app.provider.clone().ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "model_provider_unavailable",
-            "no model provider is configured: set ANTHROPIC_API_KEY, OPENAI_API_KEY, or SECOPS_LLM_BASE_URL with SECOPS_LLM_MODEL, and restart",
-        )
-    })?;
-    let tools = crate::tools::run_tools(app, tx, tools).await?;
-    let config = AgentConfig {
-        system_prompt: prompt,
-        ..config
-    };
-    Agent::builder(provider)
-        .tools(tools)
-        .config(config)
-        .build()
-        .map_err(|e| {
-            ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_agent",
-                e.to_string(),
-            )
-        })
-}
-
-/// The chat a run answers, for runs a chat message started (the answer is added to it when the run ends).
-pub(super) fn chat_of(run: &secops_store::runs::Run) -> Option<ChatId> {
-    (run.trigger == RunTrigger::Chat)
-        .then(|| run.input.get("chat_id").and_then(|v| v.as_str()))
-        .flatten()
-        .and_then(|s| s.parse::<uuid::Uuid>().ok())
-        .map(ChatId::from_uuid)
-}
-
-/// Whether a stored status means the run still changes.
-#[must_use]
-pub(super) fn is_live(status: &str) -> bool {
-    !matches!(status, "finished" | "failed" | "cancelled")
 }

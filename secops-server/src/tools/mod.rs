@@ -13,8 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use secops_core::tenancy::{Permission, ToolConfigId};
-use secops_core::tool::{RiskLevel, Tool, ToolDefinition, ToolRegistry};
-use secops_store::TenantTx;
+use secops_core::tool::{RiskLevel, Tool, ToolDefinition};
 use secops_store::tool_configs::{NewToolConfig, ToolConfig, ToolConfigChange};
 use secops_tools::catalog::{self, CatalogError};
 use secops_tools::egress::{EgressClient, EgressConfig, EgressPolicy};
@@ -24,10 +23,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::agents::VersionQuery;
 use crate::auth::PageQuery;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Auth, Body, PathParam, QueryParams};
+use crate::extract::{Auth, Body, PathParam, QueryParams, VersionQuery};
 use crate::state::AppState;
 
 /// A kind of tool configuration.
@@ -129,7 +127,7 @@ impl From<ToolConfig> for ToolConfigView {
 
 /// The tool names a configuration yields: from the catalogue, its declared HTTP tools, or the tools discovered
 /// on its MCP server.
-fn tool_names(c: &ToolConfig) -> Vec<String> {
+pub(crate) fn tool_names(c: &ToolConfig) -> Vec<String> {
     names_of(&c.name, &c.kind, &c.settings, &c.discovered_tools)
 }
 
@@ -294,7 +292,7 @@ fn check_no_clash(
 }
 
 /// The egress client for a configuration: public addresses, plus its allow-list.
-fn egress_client(egress_allow: &[String]) -> Result<EgressClient, ApiError> {
+pub(crate) fn egress_client(egress_allow: &[String]) -> Result<EgressClient, ApiError> {
     let policy = EgressPolicy::with_allow_list(egress_allow)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_egress", e))?;
     EgressClient::new(policy, EgressConfig::default()).map_err(|e| {
@@ -573,7 +571,7 @@ pub async fn test_config(
 }
 
 /// The tools of one configuration.
-type BuiltTools = Arc<Vec<Arc<dyn Tool>>>;
+pub(crate) type BuiltTools = Arc<Vec<Arc<dyn Tool>>>;
 
 /// Tools built from configurations, kept per configuration version so OAuth tokens and connection pools live
 /// across runs, and credentials are decrypted once per change rather than once per run.
@@ -589,7 +587,7 @@ impl std::fmt::Debug for ConfiguredTools {
 }
 
 impl ConfiguredTools {
-    fn cached(&self, config: &ToolConfig) -> Option<BuiltTools> {
+    pub(crate) fn cached(&self, config: &ToolConfig) -> Option<BuiltTools> {
         let built = self
             .built
             .lock()
@@ -600,122 +598,13 @@ impl ConfiguredTools {
             .map(|(_, t)| Arc::clone(t))
     }
 
-    fn keep(&self, config: &ToolConfig, tools: BuiltTools) {
+    pub(crate) fn keep(&self, config: &ToolConfig, tools: BuiltTools) {
         let mut built = self
             .built
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         built.insert(config.id, (config.version, tools));
     }
-}
-
-fn unknown_tool(name: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown_tool",
-        format!(
-            "no tool named `{name}`: name a tool the server offers (GET /v1/tools) or one of a tool configuration's tools (GET /v1/tool-configs)"
-        ),
-    )
-}
-
-/// Checks that every name is a server tool or a tool of one of the organisation's configurations.
-pub(crate) async fn check_agent_tools(
-    state: &AppState,
-    tx: &mut TenantTx,
-    names: &[String],
-) -> ApiResult<()> {
-    let configs = configs_for(state, tx, names).await?;
-    for name in names {
-        if state.tools.definition(name).is_some() {
-            continue;
-        }
-        let known = catalog::split_tool_name(name).is_some_and(|(config, _)| {
-            configs
-                .iter()
-                .any(|c| c.name == config && tool_names(c).contains(name))
-        });
-        if !known {
-            return Err(unknown_tool(name));
-        }
-    }
-    Ok(())
-}
-
-/// The configurations the names not offered by the server refer to.
-async fn configs_for(state: &AppState, tx: &mut TenantTx, names: &[String]) -> ApiResult<Vec<ToolConfig>> {
-    let mut wanted: Vec<String> = names
-        .iter()
-        .filter(|n| state.tools.definition(n).is_none())
-        .filter_map(|n| catalog::split_tool_name(n).map(|(c, _)| c.to_owned()))
-        .collect();
-    wanted.sort();
-    wanted.dedup();
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(tx.tool_configs_named(&wanted).await?)
-}
-
-/// The registry a run gets: the server's tools it names, and the tools of the organisation's configurations it
-/// names, built with each configuration's credentials and egress allow-list.
-pub(crate) async fn run_tools(
-    state: &AppState,
-    tx: &mut TenantTx,
-    names: &[String],
-) -> ApiResult<ToolRegistry> {
-    let (server, configured): (Vec<&String>, Vec<&String>) =
-        names.iter().partition(|n| state.tools.definition(n).is_some());
-    let mut registry = state
-        .tools
-        .subset(&server)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_tool", e.to_string()))?;
-    if configured.is_empty() {
-        return Ok(registry);
-    }
-    let configs = configs_for(state, tx, names).await?;
-    for config in &configs {
-        let tools = match state.configured_tools.cached(config) {
-            Some(t) => t,
-            None => {
-                let credentials = tx.tool_credentials(&state.secret_box, config.id).await?;
-                let client = egress_client(&config.egress_allow)?;
-                let built = catalog::build(
-                    &config.name,
-                    &config.kind,
-                    &config.settings,
-                    credentials.as_ref(),
-                    &client,
-                    &config.discovered_tools,
-                )
-                .map_err(|e| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_tool_config",
-                        format!("the tool configuration `{}` is unusable: {e}", config.name),
-                    )
-                })?;
-                let built = Arc::new(built);
-                state.configured_tools.keep(config, Arc::clone(&built));
-                built
-            }
-        };
-        for tool in tools.iter() {
-            if configured.contains(&&tool.definition().name) {
-                registry.register(Arc::clone(tool)).map_err(|e| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_tool_config",
-                        e.to_string(),
-                    )
-                })?;
-            }
-        }
-    }
-    if let Some(missing) = configured.iter().find(|n| registry.definition(n).is_none()) {
-        return Err(unknown_tool(missing));
-    }
-    Ok(registry)
 }
 
 /// The routes.
