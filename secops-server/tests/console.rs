@@ -272,6 +272,11 @@ async fn me_lists_the_organisations_to_switch_to() {
         (Some("First"), Some("owner"))
     );
     assert_eq!(orgs[0]["id"], me["organization_id"]);
+    // The members list names people, not only ids.
+    let (s, members) = srv.call(Method::GET, "/v1/members", &token, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(members["items"][0]["email"], me["email"], "{members}");
+    assert!(members["items"][0]["display_name"].is_string(), "{members}");
     srv.shutdown().await;
 }
 

@@ -19,7 +19,7 @@ pub enum Role {
 }
 
 /// One model-requested tool call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolCall {
     /// The provider's id for the call; tool results refer to it.
     pub id: String,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// `input_tokens` counts input that was neither read from nor written to a prompt cache; providers whose APIs
 /// include cached tokens in their input count subtract them, so totals are comparable across providers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Usage {
     /// Uncached input tokens.
     #[serde(default)]

@@ -48,7 +48,7 @@ pub trait Retriever: Send + Sync {
 }
 
 /// Where part of an answer came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Citation {
     /// A retrieved passage, shown to the model as `[n]`.

@@ -4,7 +4,7 @@ use crate::model::ModelPricing;
 use crate::tool::ApprovalPolicy;
 
 /// How an agent works towards an answer (the seed's three planning modes).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanningMode {
     /// One model call with tools; if it calls tools, one more call (without tools) writes the answer.

@@ -10,7 +10,7 @@ use crate::tool::ToolExecution;
 
 /// Something that happened in a run. Sequence numbers start at 1 and increase by one per event across
 /// pauses and resumes, so a client can resume a stream from the last number it saw.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunEvent {
     /// Position in the run's event sequence.
     pub seq: u64,
@@ -24,7 +24,7 @@ pub struct RunEvent {
 }
 
 /// The kinds of [`RunEvent`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunEventKind {
     /// The run began.

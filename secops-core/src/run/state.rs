@@ -36,7 +36,7 @@ impl RunStatus {
 }
 
 /// Why a run ended, machine-readable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The agent answered.
@@ -72,7 +72,7 @@ pub enum StopReason {
 }
 
 /// How a plan step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     /// Done.
@@ -106,7 +106,7 @@ pub struct StepRecord {
 }
 
 /// The answer of a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunOutput {
     /// The answer text.
     pub text: String,
@@ -147,7 +147,7 @@ impl ApprovalDecision {
 }
 
 /// A call waiting for a decision, as shown to the approver.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PendingApproval {
     /// The call id to decide on.
     pub call_id: String,

@@ -49,7 +49,7 @@ impl Default for ToolOptions {
 }
 
 /// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ToolOutcome {
     /// The tool ran and returned.
@@ -71,7 +71,7 @@ pub enum ToolOutcome {
 }
 
 /// The result of one call, ready to go back to the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolExecution {
     /// The call's id.
     pub call_id: String,

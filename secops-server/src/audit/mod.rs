@@ -217,7 +217,7 @@ pub struct Verification {
 }
 
 /// Search the audit log.
-#[utoipa::path(get, path = "/v1/audit-events", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/v1/audit-events", tag = "audit", operation_id = "list_audit_events", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,

@@ -197,7 +197,7 @@ pub async fn upload(
 }
 
 /// List a chat's attachments.
-#[utoipa::path(get, path = "/v1/chats/{id}/attachments", tag = "chats", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/chats/{id}/attachments", tag = "chats", operation_id = "list_attachments", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Chat id")),
     responses((status = 200, body = AttachmentList), (status = 404, body = Problem)))]
 pub async fn list(

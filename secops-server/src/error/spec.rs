@@ -159,7 +159,39 @@ pub fn document_problems(api: utoipa::openapi::OpenApi) -> utoipa::openapi::Open
             }
         }
     }
+    add_run_event_schema(&mut doc);
     serde_json::from_value(doc).unwrap_or(api)
+}
+
+/// Adds `RunEvent` (what the event streams of runs and chats carry, in an SSE event's `data` or a WebSocket
+/// `run_event` frame's `event`) and the types it refers to, from the runtime's own JSON Schema, so clients
+/// generate them instead of writing them by hand.
+fn add_run_event_schema(doc: &mut Value) {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+        s.meta_schema = None;
+    });
+    let mut root = settings
+        .into_generator()
+        .into_root_schema_for::<secops_core::run::RunEvent>()
+        .to_value();
+    let definitions = root
+        .as_object_mut()
+        .and_then(|o| o.remove("components"))
+        .and_then(|mut c| c.get_mut("schemas").map(Value::take));
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(Value::Object(defs)) = definitions {
+        for (name, schema) in defs {
+            // Never replace a schema of the API's own with a runtime type of the same name.
+            schemas.entry(name).or_insert(schema);
+        }
+    }
+    schemas.entry("RunEvent").or_insert(root);
 }
 
 #[cfg(test)]
@@ -186,6 +218,42 @@ mod tests {
         }
         assert!(r["200"]["content"]["application/json"].is_object());
         assert_eq!(r["200"]["description"], "OK");
+    }
+
+    #[test]
+    fn run_events_are_described_with_every_kind() {
+        let mut doc = json!({"components": {"schemas": {}}});
+        add_run_event_schema(&mut doc);
+        let schemas = &doc["components"]["schemas"];
+        let text = schemas.to_string();
+        for kind in ["text_delta", "awaiting_approval", "tool_result", "finished"] {
+            assert!(text.contains(kind), "{kind} missing");
+        }
+        assert!(schemas["RunEvent"].is_object());
+        assert!(
+            !text.contains("#/$defs/"),
+            "references point into components: {text}"
+        );
+        // Every reference resolves.
+        for part in text.split("\"#/components/schemas/").skip(1) {
+            let name = part.split('"').next().unwrap();
+            assert!(schemas.get(name).is_some(), "dangling reference to {name}");
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique_so_generated_clients_do_not_mix_routes() {
+        let doc = serde_json::to_value(crate::routes().1).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+                assert!(
+                    seen.insert(id.clone()),
+                    "{method} {path} repeats the operation id `{id}`"
+                );
+            }
+        }
     }
 
     #[test]

@@ -28,6 +28,12 @@ pub struct MemberView {
     pub joined_at: DateTime<Utc>,
     /// Send this back when changing the role.
     pub version: i64,
+    /// The member's login e-mail (in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The member's display name (in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 impl From<secops_store::identity::Membership> for MemberView {
@@ -37,6 +43,8 @@ impl From<secops_store::identity::Membership> for MemberView {
             role: m.role.as_str().into(),
             joined_at: m.created_at,
             version: m.version,
+            email: None,
+            display_name: None,
         }
     }
 }
@@ -151,8 +159,19 @@ pub async fn list_members(
     let mut tx = state.store.tenant(auth.org()).await?;
     let page = tx.members(&q.into()).await?;
     tx.commit().await?;
+    // Users are not tenant data: their names come from the system view, for the members of this page only.
+    let mut items = Vec::with_capacity(page.items.len());
+    for m in page.items {
+        let user = state.store.system().user(m.user_id).await?;
+        let mut view = MemberView::from(m);
+        if let Some(u) = user {
+            view.email = Some(u.email);
+            view.display_name = Some(u.display_name);
+        }
+        items.push(view);
+    }
     Ok(Json(MemberPage {
-        items: page.items.into_iter().map(Into::into).collect(),
+        items,
         next_cursor: page.next_cursor,
     }))
 }

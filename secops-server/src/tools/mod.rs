@@ -424,7 +424,7 @@ pub async fn create_config(
 }
 
 /// One tool configuration.
-#[utoipa::path(get, path = "/v1/tool-configs/{id}", tag = "tools", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Tool configuration id")),
+#[utoipa::path(get, path = "/v1/tool-configs/{id}", tag = "tools", operation_id = "get_tool_config", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Tool configuration id")),
     responses((status = 200, body = ToolConfigView), (status = 404, body = Problem)))]
 pub async fn get_config(
     State(state): State<AppState>,
@@ -512,7 +512,7 @@ pub async fn update_config(
 }
 
 /// Delete a tool configuration. Agents naming its tools fail to start until they are changed.
-#[utoipa::path(delete, path = "/v1/tool-configs/{id}", tag = "tools", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Tool configuration id"), VersionQuery),
+#[utoipa::path(delete, path = "/v1/tool-configs/{id}", tag = "tools", operation_id = "delete_tool_config", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Tool configuration id"), VersionQuery),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_config(
     State(state): State<AppState>,

@@ -223,7 +223,7 @@ fn redirect_uri(config: &Config, requested: Option<String>) -> ApiResult<String>
 }
 
 /// The organisation's identity provider (never the client secret).
-#[utoipa::path(get, path = "/v1/sso", tag = "sso", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/sso", tag = "sso", operation_id = "get_sso_config", security(("bearer" = [])),
     responses((status = 200, body = SsoConfigView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_config(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<SsoConfigView>> {
     auth.0.require(Permission::OrgManage)?;
@@ -268,7 +268,7 @@ pub async fn put_config(
 }
 
 /// Remove the organisation's identity provider (pending logins stop working; linked identities stay).
-#[utoipa::path(delete, path = "/v1/sso", tag = "sso", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/sso", tag = "sso", operation_id = "delete_sso_config", security(("bearer" = [])),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_config(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
     auth.0.require(Permission::OrgManage)?;
