@@ -133,6 +133,10 @@ uuid_id!(
     /// A document indexed for retrieval.
     DocumentId
 );
+uuid_id!(
+    /// A knowledge base: a named set of documents that agents search (secops-rag).
+    KnowledgeBaseId
+);
 
 #[cfg(test)]
 mod tests {

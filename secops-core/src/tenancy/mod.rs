@@ -8,7 +8,7 @@ mod ids;
 mod rbac;
 
 pub use ids::{
-    AgentId, ApiKeyId, AttachmentId, ChatId, DetectionId, DocumentId, IdParseError, MessageId, OrgId,
-    PromptVersionId, RuleId, RunId, ToolConfigId, TriggerId, UserId,
+    AgentId, ApiKeyId, AttachmentId, ChatId, DetectionId, DocumentId, IdParseError, KnowledgeBaseId,
+    MessageId, OrgId, PromptVersionId, RuleId, RunId, ToolConfigId, TriggerId, UserId,
 };
 pub use rbac::{Forbidden, Permission, Principal, PrincipalKind, Role, RoleParseError};
