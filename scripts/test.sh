@@ -15,3 +15,7 @@ cargo test --workspace --locked
 # from PyPI on first use) must get no 5xx and nothing the spec does not say.
 cargo build --locked -p secops-server --bin secops
 bash scripts/fuzz-api.sh "${CARGO_TARGET_DIR:-target}/debug/secops"
+
+# The web console: lint, types, unit tests, the committed bundle equal to a fresh build, and the browser tests
+# in Debian's Chromium (installed on first use) against the real server with the offline demo model.
+bash scripts/test-web.sh

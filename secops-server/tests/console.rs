@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use support::{Server, send};
+use tower::ServiceExt;
 
 fn get(path: &str) -> Request<Body> {
     Request::builder().uri(path).body(Body::empty()).unwrap()
@@ -77,6 +78,28 @@ async fn the_console_is_served_with_security_headers_and_the_api_keeps_its_probl
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
     assert!(h[header::CONTENT_TYPE].to_str().unwrap().contains("javascript"));
+    // Compressed for clients that take gzip, and the same file once decompressed.
+    let plain = srv.app.clone().oneshot(get(asset)).await.unwrap();
+    let plain = axum::body::to_bytes(plain.into_body(), 1 << 24).await.unwrap();
+    let gz = srv
+        .app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(asset)
+                .header(header::ACCEPT_ENCODING, "gzip, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gz.headers()[header::VARY], "accept-encoding");
+    let gz = axum::body::to_bytes(gz.into_body(), 1 << 24).await.unwrap();
+    assert!(gz.len() < plain.len() / 2, "{} vs {}", gz.len(), plain.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, plain.to_vec());
     let (s, _, _) = send(&srv.app, get("/assets/gone-0000.js")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Unknown API routes and non-GET methods keep the JSON problem.

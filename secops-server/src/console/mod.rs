@@ -6,6 +6,10 @@
 //! `/agents/…` works) must be revalidated. Every console response carries a strict Content-Security-Policy
 //! and the usual security headers; the API under `/v1` keeps its JSON problems, also for unknown routes.
 
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Mutex, OnceLock};
+
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -62,8 +66,51 @@ pub fn security_headers(headers: &mut HeaderMap) {
     }
 }
 
-fn file_response(path: &str, contents: &'static [u8], head: bool) -> Response {
+/// Whether the client takes gzip (`Accept-Encoding`, without `gzip;q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let refused = it.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+/// The gzip form of a bundle file, made once per file on first request (the bundle is fixed for the life of the
+/// process, so it is never made again), or `None` for small files and formats that are compressed already.
+fn gzipped(path: &str, contents: &'static [u8]) -> Option<&'static [u8]> {
+    type Compressed = Mutex<HashMap<String, Option<&'static [u8]>>>;
+    static CACHE: OnceLock<Compressed> = OnceLock::new();
+    let compressible = [".js", ".css", ".html", ".svg", ".json", ".txt", ".map"]
+        .iter()
+        .any(|ext| path.ends_with(ext));
+    if !compressible || contents.len() < 1024 {
+        return None;
+    }
+    let cache = CACHE.get_or_init(Mutex::default);
+    let mut cache = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *cache.entry(path.to_owned()).or_insert_with(|| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(contents).ok()?;
+        let bytes = encoder.finish().ok()?;
+        // Leaked on purpose: one copy per bundle file, for the life of the process, like the bundle itself.
+        (bytes.len() < contents.len()).then(|| &*Vec::leak(bytes))
+    })
+}
+
+fn file_response(path: &str, contents: &'static [u8], head: bool, request: &HeaderMap) -> Response {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let encoded = if accepts_gzip(request) {
+        gzipped(path, contents)
+    } else {
+        None
+    };
+    let contents = encoded.unwrap_or(contents);
     let cache = if path.starts_with("assets/") {
         "public, max-age=31536000, immutable"
     } else {
@@ -76,6 +123,10 @@ fn file_response(path: &str, contents: &'static [u8], head: bool) -> Response {
         headers.insert(header::CONTENT_TYPE, v);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if encoded.is_some() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(contents.len()));
     security_headers(headers);
     response
@@ -83,7 +134,7 @@ fn file_response(path: &str, contents: &'static [u8], head: bool) -> Response {
 
 /// The router's fallback: a console file, the console's `index.html` for its own routes, or the API's
 /// `404 not_found` problem.
-pub async fn serve(method: Method, uri: Uri) -> Response {
+pub async fn serve(method: Method, uri: Uri, request: HeaderMap) -> Response {
     let path = uri.path();
     if is_api_path(path) || (method != Method::GET && method != Method::HEAD) {
         return ApiError::not_found("route").into_response();
@@ -93,7 +144,7 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
     if !relative.is_empty()
         && let Some(file) = DIST.get_file(relative)
     {
-        return file_response(relative, file.contents(), head);
+        return file_response(relative, file.contents(), head, &request);
     }
     // A missing hashed asset is a stale page asking for an old build: answer 404 rather than HTML it would
     // try to run as a script.
@@ -103,7 +154,7 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
         return response;
     }
     match DIST.get_file("index.html") {
-        Some(index) => file_response("index.html", index.contents(), head),
+        Some(index) => file_response("index.html", index.contents(), head, &request),
         None => ApiError::not_found("route").into_response(),
     }
 }
@@ -111,6 +162,20 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_offered_only_to_clients_that_take_it() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            h
+        };
+        assert!(accepts_gzip(&with("gzip, deflate, br")));
+        assert!(accepts_gzip(&with("br;q=1.0, gzip;q=0.8")));
+        assert!(!accepts_gzip(&with("gzip;q=0")));
+        assert!(!accepts_gzip(&with("br")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 
     #[test]
     fn api_paths_are_not_the_console() {
