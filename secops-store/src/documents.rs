@@ -87,17 +87,17 @@ pub struct ChunkHit {
 /// Exact-match metadata filter: every key must have the given value.
 pub type MetadataFilter = serde_json::Map<String, serde_json::Value>;
 
-fn to_blob(v: &[f32]) -> Vec<u8> {
+pub(crate) fn to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn from_blob(b: &[u8]) -> Vec<f32> {
+pub(crate) fn from_blob(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
 }
 
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let (mut dot, mut na, mut nb) = (0f32, 0f32, 0f32);
     for (x, y) in a.iter().zip(b) {
         dot += x * y;
@@ -111,7 +111,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
-fn check_filter(filter: &MetadataFilter) -> StoreResult<()> {
+pub(crate) fn check_filter(filter: &MetadataFilter) -> StoreResult<()> {
     for (k, v) in filter {
         if !k
             .bytes()

@@ -55,6 +55,7 @@ mod error;
 pub mod feedback;
 pub mod files;
 pub mod identity;
+pub mod knowledge;
 mod page;
 pub mod queue;
 pub mod runs;
