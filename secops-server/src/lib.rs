@@ -71,8 +71,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The routes and the OpenAPI document, built from one router so they cannot drift.
-pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The routes and the OpenAPI document (as JSON: it carries schemas utoipa's types cannot hold, such as the run
+/// events' own JSON Schema), built from one router so they cannot drift.
+pub fn routes() -> (Router<AppState>, serde_json::Value) {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
@@ -117,7 +118,7 @@ pub fn app(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     router
         // The spec at /openapi.json and interactive docs at /docs, with Swagger UI's assets compiled in.
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", api))
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", api))
         // Everything else is the web console (its files, or its index.html for its own routes); unknown API
         // paths still get a JSON problem.
         .fallback(console::serve)

@@ -140,13 +140,12 @@ fn document_operation(path: &str, op: &mut Map<String, Value>) {
     }
 }
 
-/// Adds the problems that follow from each route's shape to `api`, and names problem bodies
-/// `application/problem+json`.
+/// The served document: `api` with the problems that follow from each route's shape, problem bodies named
+/// `application/problem+json`, and the run events' schema.
 #[must_use]
-pub fn document_problems(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    let Ok(mut doc) = serde_json::to_value(&api) else {
-        return api;
-    };
+pub fn document_problems(api: utoipa::openapi::OpenApi) -> Value {
+    // utoipa's document types always serialise; were that ever to fail, the spec would be empty rather than wrong.
+    let mut doc = serde_json::to_value(&api).unwrap_or_else(|_| json!({}));
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
@@ -160,7 +159,7 @@ pub fn document_problems(api: utoipa::openapi::OpenApi) -> utoipa::openapi::Open
         }
     }
     add_run_event_schema(&mut doc);
-    serde_json::from_value(doc).unwrap_or(api)
+    doc
 }
 
 /// Adds `RunEvent` (what the event streams of runs and chats carry, in an SSE event's `data` or a WebSocket
@@ -243,7 +242,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_unique_so_generated_clients_do_not_mix_routes() {
-        let doc = serde_json::to_value(crate::routes().1).unwrap();
+        let doc = crate::routes().1;
         let mut seen = std::collections::HashSet::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
@@ -254,6 +253,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_served_spec_has_the_problems_and_the_run_events() {
+        let (_, doc) = crate::routes();
+        assert!(
+            doc["components"]["schemas"]["RunEvent"].is_object(),
+            "RunEvent is in the served spec"
+        );
+        let created = &doc["paths"]["/v1/agents"]["post"]["responses"];
+        assert!(
+            created["415"]["content"]["application/problem+json"].is_object(),
+            "{created}"
+        );
+        assert!(created["401"].is_object(), "{created}");
     }
 
     #[test]

@@ -1,1 +1,0 @@
-import{b as e,c as t,k as n}from"./index-BQShW0we.js";var r=n();function i(){return(0,r.jsx)(t,{title:`Agents`,description:`Agents, their prompts, tools and triggers.`})}function a(){return(0,r.jsx)(t,{title:`New agent`})}function o(){let{agentId:n}=e();return(0,r.jsx)(t,{title:`Agent`,description:n})}export{o as AgentDetailPage,a as AgentNewPage,i as AgentsPage};

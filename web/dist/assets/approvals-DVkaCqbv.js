@@ -1,1 +1,0 @@
-import{c as e,k as t}from"./index-BQShW0we.js";var n=t();function r(){return(0,n.jsx)(e,{title:`Approvals`,description:`Tool calls waiting for a person's decision.`})}export{r as ApprovalsPage};

@@ -1,1 +1,0 @@
-import{c as e,k as t}from"./index-BQShW0we.js";var n=t();function r(){return(0,n.jsx)(e,{title:`Audit log`,description:`Search, verify and export the audit trail.`})}export{r as AuditPage};

@@ -1,1 +1,0 @@
-import{k as e}from"./index-BQShW0we.js";var t=e();function n(){return(0,t.jsx)(`div`,{children:`chat`})}export{n as ChatPage};

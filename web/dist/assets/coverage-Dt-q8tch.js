@@ -1,1 +1,0 @@
-import{c as e,k as t}from"./index-BQShW0we.js";var n=t();function r(){return(0,n.jsx)(e,{title:`Coverage`,description:`ATT&CK coverage of the detection rules.`})}export{r as CoveragePage};

@@ -1,0 +1,1 @@
+function e(e,t){let n=URL.createObjectURL(e),r=document.createElement(`a`);r.href=n,r.download=t,r.rel=`noopener`,r.style.display=`none`,document.body.appendChild(r),r.click(),r.remove(),setTimeout(()=>URL.revokeObjectURL(n),3e4)}function t(e,t,n=new Date){return`${e}-${n.toISOString().replace(/\.\d{3}Z$/,`Z`).replace(/:/g,`-`)}.${t}`}export{t as n,e as t};

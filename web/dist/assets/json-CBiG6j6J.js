@@ -1,0 +1,1 @@
+function e(e){let t=e.trim();if(!(t.startsWith(`{`)||t.startsWith(`[`)))return e;try{return JSON.parse(t)}catch{return e}}export{e as t};

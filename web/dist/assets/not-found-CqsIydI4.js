@@ -1,1 +1,0 @@
-import{h as e,k as t,l as n,u as r}from"./index-BQShW0we.js";var i=t();function a(){return(0,i.jsxs)(n,{title:`Not found`,children:[(0,i.jsx)(r,{title:`Page not found`,description:`There is nothing at this address.`}),(0,i.jsx)(e,{to:`/`,className:`text-indigo-600 hover:underline dark:text-indigo-400`,children:`Go to the start page`})]})}export{a as NotFoundPage};

@@ -1,1 +1,0 @@
-import{b as e,c as t,k as n}from"./index-BQShW0we.js";var r=n();function i(){let{runId:n}=e();return(0,r.jsx)(t,{title:`Run`,description:n})}export{i as RunPage};

@@ -1,0 +1,8 @@
+var e=[`finished`,`failed`,`cancelled`];function t(e){return typeof e!=`object`||!e||typeof e.type!=`string`?null:e}var n={input_tokens:0,output_tokens:0,cache_read_tokens:0,cache_write_tokens:0,reasoning_tokens:0};function r(e,t){let n=e[t];return typeof n==`number`&&Number.isFinite(n)?n:0}function i(e){if(typeof e!=`object`||!e)return n;let t=e;return{input_tokens:r(t,`input_tokens`),output_tokens:r(t,`output_tokens`),cache_read_tokens:r(t,`cache_read_tokens`),cache_write_tokens:r(t,`cache_write_tokens`),reasoning_tokens:r(t,`reasoning_tokens`)}}function a(e){if(typeof e!=`object`||!e)return!1;let t=e.kind;return t===`source`||t===`step`}function o(e){if(typeof e!=`object`||!e)return null;let t=e;if(typeof t.text!=`string`||typeof t.stop_reason!=`string`)return null;let n=Array.isArray(t.citations)?t.citations.filter(a):[];return{text:t.text,citations:n,stop_reason:t.stop_reason}}function s(e){let t=[],n=e.replace(/\r\n?/g,`
+`).split(`
+
+`),r=n.pop()??``;for(let e of n){let n,r=`message`,i=[];for(let t of e.split(`
+`)){if(t===``||t.startsWith(`:`))continue;let e=t.indexOf(`:`),a=e<0?t:t.slice(0,e),o=e<0?``:t.slice(e+1);o.startsWith(` `)&&(o=o.slice(1)),a===`id`?n=o:a===`event`?r=o:a===`data`&&i.push(o)}(i.length>0||n!==void 0)&&t.push({...n===void 0?{}:{id:n},event:r,data:i.join(`
+`)})}return{events:t,rest:r}}async function*c(e,t){let n=e.getReader(),r=new TextDecoder,i=``;try{for(;;){if(t?.aborted)return;let{done:e,value:a}=await n.read();if(e)break;i+=r.decode(a,{stream:!0});let{events:o,rest:c}=s(i);i=c;for(let e of o)yield e}let{events:e}=s(i+`
+
+`);for(let t of e)yield t}finally{n.releaseLock()}}export{o as a,t as i,c as n,i as o,e as r,s as t};
