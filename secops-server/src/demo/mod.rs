@@ -149,6 +149,11 @@ fn next_step(request: &ModelRequest<'_>) -> Step {
         }
     }
     if let Some((_, result, error)) = done(ISOLATE_TOOL) {
+        // The host the call acted on, which a person may have changed by editing the arguments.
+        let host = serde_json::from_str::<Value>(result)
+            .ok()
+            .and_then(|v| v.get("hostname").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or(host);
         if *error {
             answer.push_str(&format!("- {host} was not isolated: {result}\n"));
         } else {
