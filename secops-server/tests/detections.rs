@@ -423,6 +423,25 @@ async fn rules_events_detections_triage_coverage_and_tenancy() {
             .call(Method::GET, "/v1/detections?status=closed", &blue, None)
             .await;
         assert_eq!(none["items"], json!([]));
+        // A time range: the detection was raised in the last hour, and not after it.
+        let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let later = (chrono::Utc::now() + chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (s, recent) = srv
+            .call(
+                Method::GET,
+                &format!("/v1/detections?since={hour_ago}&until={later}&level=high"),
+                &blue,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{recent}");
+        assert_eq!(recent["items"].as_array().unwrap().len(), 1, "{recent}");
+        let (_, future) = srv
+            .call(Method::GET, &format!("/v1/detections?since={later}"), &blue, None)
+            .await;
+        assert_eq!(future["items"], json!([]), "{future}");
 
         // Coverage of the enabled rules, and its Navigator layer.
         let (s, cov) = srv.call(Method::GET, "/v1/coverage", &blue, None).await;

@@ -172,6 +172,10 @@ pub struct DetectionFilter {
     pub rule_id: Option<RuleId>,
     /// Only this assignee.
     pub assignee_id: Option<UserId>,
+    /// Raised at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Raised before.
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -382,9 +386,11 @@ impl TenantTx {
         let rows: Vec<DetectionRow> = on_tx!(self, c => sqlx::query_as(fsql!(
             "SELECT {DETECTION_COLUMNS} FROM detections WHERE organization_id = $1 AND id < $2
                AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR level = $4) AND ($5 IS NULL OR rule_id = $5) AND ($6 IS NULL OR assignee_id = $6)
-             ORDER BY id DESC LIMIT $7"))
+               AND ($7 IS NULL OR created_at >= $7) AND ($8 IS NULL OR created_at < $8)
+             ORDER BY id DESC LIMIT $9"))
             .bind(org.as_uuid()).bind(before).bind(filter.status.map(DetectionStatus::as_str)).bind(filter.level.as_deref())
-            .bind(filter.rule_id.map(|r| *r.as_uuid())).bind(filter.assignee_id.map(|u| *u.as_uuid())).bind(limit + 1)
+            .bind(filter.rule_id.map(|r| *r.as_uuid())).bind(filter.assignee_id.map(|u| *u.as_uuid()))
+            .bind(filter.since).bind(filter.until).bind(limit + 1)
             .fetch_all(c).await)?;
         let rows = rows
             .into_iter()

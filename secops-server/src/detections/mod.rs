@@ -178,6 +178,10 @@ pub struct DetectionQuery {
     pub rule_id: Option<uuid::Uuid>,
     /// Only this assignee.
     pub assignee_id: Option<uuid::Uuid>,
+    /// Raised at or after (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Raised before (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
     /// Rows per page (1 to 200, default 50).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -228,6 +232,8 @@ pub async fn list_detections(
         level: q.level,
         rule_id: q.rule_id.map(RuleId::from_uuid),
         assignee_id: q.assignee_id.map(UserId::from_uuid),
+        since: q.since,
+        until: q.until,
     };
     let mut tx = state.store.tenant_read(auth.org()).await?;
     let page = tx

@@ -5863,6 +5863,10 @@ export interface operations {
                 rule_id?: string;
                 /** @description Only this assignee. */
                 assignee_id?: string;
+                /** @description Raised at or after (RFC 3339). */
+                since?: string;
+                /** @description Raised before (RFC 3339). */
+                until?: string;
                 /** @description Rows per page (1 to 200, default 50). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */

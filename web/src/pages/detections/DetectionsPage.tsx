@@ -1,5 +1,5 @@
 /**
- * `/detections`: the queue. `GET /v1/detections`, filtered by status, level, rule and assignee (the filters the
+ * `/detections`: the queue. `GET /v1/detections`, filtered by status, level, rule, assignee and the days raised (the filters the
  * API has), kept in the URL; cursor-paged with "Load more"; workflow actions per row; "Post events" for roles
  * with `events_ingest`.
  */
@@ -12,6 +12,7 @@ import {
   EmptyState,
   ErrorState,
   Field,
+  Input,
   Page,
   PageHeader,
   RelativeTime,
@@ -26,11 +27,12 @@ import { usePermissions } from "../../lib/usePermissions";
 import { useUrlFilters } from "../../lib/urlState";
 import { LevelBadge, StatusBadge } from "./badges";
 import { IngestPanel } from "./IngestPanel";
-import { DETECTION_STATUSES, LEVELS, STATUS_LABELS, levelLabel } from "./model";
+import { DETECTION_STATUSES, LEVELS, STATUS_LABELS, dayEnd, dayStart, levelLabel } from "./model";
 import { useDetections, useRules, type DetectionView } from "./queries";
 import { WorkflowActions } from "./WorkflowActions";
 
-const FILTER_KEYS = ["status", "level", "rule", "assignee"] as const;
+const FILTER_KEYS = ["status", "level", "rule", "assignee", "since", "until"] as const;
+const NO_FILTERS = { status: null, level: null, rule: null, assignee: null, since: null, until: null };
 
 const linkClass =
   "font-medium text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 dark:text-indigo-300";
@@ -49,12 +51,15 @@ export function DetectionsPage() {
       level: filters.level,
       rule: filters.rule,
       assignee: filters.assignee === "me" ? (userId ?? "") : filters.assignee,
+      // Whole local days: from the start of the first to the end of the last.
+      since: dayStart(filters.since),
+      until: dayEnd(filters.until),
     }),
     [filters, userId],
   );
   const waitingForMe = filters.assignee === "me" && me.isPending;
   const detections = useDetections(query, !waitingForMe);
-  const filtered = Boolean(filters.status || filters.level || filters.rule || filters.assignee);
+  const filtered = Boolean(filters.status || filters.level || filters.rule || filters.assignee || filters.since || filters.until);
   const items = detections.data?.pages.flatMap((p) => p.items) ?? [];
 
   const columns: Column<DetectionView>[] = [
@@ -143,7 +148,7 @@ export function DetectionsPage() {
                   icon="alert"
                   title="No detections match these filters"
                   action={
-                    <Button size="sm" onClick={() => setFilters({ status: null, level: null, rule: null, assignee: null })}>
+                    <Button size="sm" onClick={() => setFilters(NO_FILTERS)}>
                       Clear filters
                     </Button>
                   }
@@ -191,12 +196,12 @@ function DetectionFilterBar({
   const { nameOf } = useMemberNames();
   const ruleOptions = rules.data?.pages.flatMap((p) => p.items) ?? [];
   const known = ruleOptions.some((r) => r.id === filters.rule);
-  const active = Boolean(filters.status || filters.level || filters.rule || filters.assignee);
+  const active = Boolean(filters.status || filters.level || filters.rule || filters.assignee || filters.since || filters.until);
   return (
     <form
       role="search"
       aria-label="Filter detections"
-      className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-[repeat(4,minmax(0,1fr))_auto] lg:items-end"
+      className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-[repeat(6,minmax(0,1fr))_auto] lg:items-end"
       onSubmit={(e) => e.preventDefault()}
     >
       <ChoiceField
@@ -234,8 +239,14 @@ function DetectionFilterBar({
           )}
         </Field>
       )}
+      <Field label="Raised from">
+        {(p) => <Input {...p} type="date" value={filters.since} max={filters.until || undefined} onChange={(e) => setFilters({ since: e.target.value || null })} />}
+      </Field>
+      <Field label="Raised until">
+        {(p) => <Input {...p} type="date" value={filters.until} min={filters.since || undefined} onChange={(e) => setFilters({ until: e.target.value || null })} />}
+      </Field>
       {active && (
-        <Button className="self-end" onClick={() => setFilters({ status: null, level: null, rule: null, assignee: null })}>
+        <Button className="self-end" onClick={() => setFilters(NO_FILTERS)}>
           Clear filters
         </Button>
       )}

@@ -3,6 +3,8 @@ import { eventsPayload } from "./events";
 import { formatIssue, lineRange, parseLintDetail } from "./lint";
 import {
   DETECTION_STATUSES,
+  dayEnd,
+  dayStart,
   isUuid,
   levelTone,
   nextStatuses,
@@ -150,5 +152,16 @@ describe("filterRules", () => {
     expect(hasClientFilters({ ...none, enabled: "enabled" })).toBe(false);
     expect(hasClientFilters({ ...none, enabled: "disabled" })).toBe(true);
     expect(hasClientFilters({ ...none, q: "x" })).toBe(true);
+  });
+});
+
+describe("day range", () => {
+  it("turns local calendar days into the bounds of the request", () => {
+    const start = new Date(dayStart("2026-03-01"));
+    expect([start.getFullYear(), start.getMonth(), start.getDate(), start.getHours()]).toEqual([2026, 2, 1, 0]);
+    const end = new Date(dayEnd("2026-03-01"));
+    expect([end.getFullYear(), end.getMonth(), end.getDate(), end.getHours()]).toEqual([2026, 2, 2, 0]);
+    expect(dayStart("")).toBe("");
+    expect(dayEnd("not a day")).toBe("");
   });
 });

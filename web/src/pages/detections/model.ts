@@ -78,6 +78,22 @@ export function transitionLabel(from: string, to: DetectionStatus): string {
   }
 }
 
+/** The start of a local calendar day (`YYYY-MM-DD` from a date input) as RFC 3339, or "" for no day. */
+export function dayStart(day: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return "";
+  const t = new Date(`${day}T00:00:00`);
+  return Number.isNaN(t.getTime()) ? "" : t.toISOString();
+}
+
+/** The end of a local calendar day (the start of the next) as RFC 3339, or "" for no day. */
+export function dayEnd(day: string): string {
+  const start = dayStart(day);
+  if (!start) return "";
+  const t = new Date(`${day}T00:00:00`);
+  t.setDate(t.getDate() + 1);
+  return t.toISOString();
+}
+
 export function levelLabel(level: string): string {
   return level ? level.charAt(0).toUpperCase() + level.slice(1) : "Unknown";
 }

@@ -25,6 +25,10 @@ export interface DetectionFilters {
   level: string;
   rule: string;
   assignee: string;
+  /** Raised at or after (RFC 3339), or "". */
+  since: string;
+  /** Raised before (RFC 3339), or "". */
+  until: string;
 }
 
 export const detectionKeys = {
@@ -55,6 +59,8 @@ export function useDetections(f: DetectionFilters, enabled = true) {
               level: opt(f.level),
               rule_id: opt(f.rule),
               assignee_id: opt(f.assignee),
+              since: opt(f.since),
+              until: opt(f.until),
               limit: DETECTIONS_PAGE,
               cursor: pageParam,
             },

@@ -1,0 +1,1 @@
+import{Rt as e,S as t,_t as n,x as r}from"./index-jxHG5T4D.js";var i=e();function a(){return(0,i.jsxs)(r,{title:`Not found`,children:[(0,i.jsx)(t,{title:`Page not found`,description:`There is nothing at this address.`}),(0,i.jsx)(n,{to:`/`,className:`text-indigo-600 hover:underline dark:text-indigo-400`,children:`Go to the start page`})]})}export{a as NotFoundPage};
