@@ -233,34 +233,15 @@ fn context_of(chunk: &Chunk) -> String {
 }
 
 fn validate(document: &IndexedDocument, chunks: &[IndexedChunk]) -> StoreResult<()> {
-    if let Some(bad) = chunks.iter().find(|c| c.chunk.document_id != document.id) {
-        return Err(StoreError::InvalidInput(format!(
-            "chunk {} belongs to document {}, not {}",
-            bad.chunk.id, bad.chunk.document_id, document.id
-        )));
-    }
+    secops_rag::retrieval::check_replacement(document, chunks).map_err(StoreError::InvalidInput)?;
     let dims: HashSet<Option<usize>> = chunks
         .iter()
         .map(|c| c.embedding.as_ref().map(Vec::len))
         .collect();
-    if dims.len() > 1 || dims.contains(&Some(0)) {
-        return Err(StoreError::InvalidInput(
-            "every chunk needs an embedding of the same, non-zero size, or none has one".into(),
-        ));
-    }
     if dims.iter().flatten().any(|d| *d > MAX_DIMENSIONS) {
         return Err(StoreError::InvalidInput(format!(
             "embeddings may have at most {MAX_DIMENSIONS} dimensions"
         )));
-    }
-    if chunks.iter().any(|c| {
-        c.embedding
-            .as_ref()
-            .is_some_and(|e| e.iter().any(|x| !x.is_finite()))
-    }) {
-        return Err(StoreError::InvalidInput(
-            "embeddings must be finite numbers".into(),
-        ));
     }
     let mut seen = HashSet::new();
     if let Some(dup) = chunks.iter().find(|c| !seen.insert(c.chunk.id)) {

@@ -128,3 +128,30 @@ pub trait ChunkIndex: Send + Sync {
     /// The chunks with these ids, in any order; unknown ids are left out (for resolving citations).
     async fn chunks(&self, org: OrgId, ids: &[ChunkId]) -> Result<Vec<IndexHit>, IndexError>;
 }
+
+/// What every [`ChunkIndex::replace_document`] checks before it writes anything: the chunks belong to the
+/// document, their embeddings all have one non-zero size (or none has one), and every value is finite. The
+/// message says what is wrong.
+pub fn check_replacement(document: &IndexedDocument, chunks: &[IndexedChunk]) -> Result<(), String> {
+    if let Some(bad) = chunks.iter().find(|c| c.chunk.document_id != document.id) {
+        return Err(format!(
+            "chunk {} belongs to document {}, not {}",
+            bad.chunk.id, bad.chunk.document_id, document.id
+        ));
+    }
+    let dims: std::collections::HashSet<Option<usize>> = chunks
+        .iter()
+        .map(|c| c.embedding.as_ref().map(Vec::len))
+        .collect();
+    if dims.len() > 1 || dims.contains(&Some(0)) {
+        return Err("every chunk needs an embedding of the same, non-zero size, or none has one".into());
+    }
+    if chunks.iter().any(|c| {
+        c.embedding
+            .as_ref()
+            .is_some_and(|e| e.iter().any(|x| !x.is_finite()))
+    }) {
+        return Err("embeddings must be finite numbers".into());
+    }
+    Ok(())
+}

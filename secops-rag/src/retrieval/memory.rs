@@ -147,30 +147,7 @@ impl ChunkIndex for MemoryIndex {
         document: &IndexedDocument,
         chunks: &[IndexedChunk],
     ) -> Result<(), IndexError> {
-        if let Some(bad) = chunks.iter().find(|c| c.chunk.document_id != document.id) {
-            return Err(IndexError::InvalidInput(format!(
-                "chunk {} belongs to document {}, not {}",
-                bad.chunk.id, bad.chunk.document_id, document.id
-            )));
-        }
-        let dims: HashSet<Option<usize>> = chunks
-            .iter()
-            .map(|c| c.embedding.as_ref().map(Vec::len))
-            .collect();
-        if dims.len() > 1 || dims.contains(&Some(0)) {
-            return Err(IndexError::InvalidInput(
-                "every chunk needs an embedding of the same, non-zero size, or none has one".into(),
-            ));
-        }
-        if chunks.iter().any(|c| {
-            c.embedding
-                .as_ref()
-                .is_some_and(|e| e.iter().any(|x| !x.is_finite()))
-        }) {
-            return Err(IndexError::InvalidInput(
-                "embeddings must be finite numbers".into(),
-            ));
-        }
+        super::check_replacement(document, chunks).map_err(IndexError::InvalidInput)?;
         let stored = StoredDocument {
             document: document.clone(),
             chunks: chunks

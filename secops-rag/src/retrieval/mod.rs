@@ -13,6 +13,7 @@ pub use budget::fit_to_budget;
 pub use fusion::{FusionConfig, ScoredHit, StageRank, StageScores, fuse, reciprocal_rank_fusion};
 pub use index::{
     ChunkIndex, IndexError, IndexHit, IndexedChunk, IndexedDocument, MetadataFilter, SearchScope,
+    check_replacement,
 };
 pub use memory::MemoryIndex;
 pub use mmr::{MmrConfig, mmr};
