@@ -16,6 +16,7 @@
 //! | [`chunking`] | structure-following, token-bounded chunks with overlap and stable [`ChunkId`](chunking::ChunkId)s; the [`Tokenizer`](chunking::Tokenizer) trait |
 //! | [`retrieval`] | [`ChunkIndex`](retrieval::ChunkIndex), [`MemoryIndex`](retrieval::MemoryIndex), [`fuse`](retrieval::fuse) (RRF), [`HttpReranker`](retrieval::HttpReranker), [`mmr`](retrieval::mmr()), [`fit_to_budget`](retrieval::fit_to_budget) |
 //! | [`eval`] | recall@k, MRR, nDCG@k with graded relevance; JSONL query sets |
+//! | [`rewrite`] | [`QueryRewriter`](rewrite::QueryRewriter): a run's input turned into a search query by a model, with a time-out and fallback |
 //! | root | [`Ingestor`] (load → chunk → embed → index, all or nothing), [`KnowledgeRetriever`], [`HashingEmbedder`] |
 //!
 //! ## Example
@@ -88,6 +89,7 @@ mod ingest;
 pub mod loaders;
 pub mod retrieval;
 mod retriever;
+pub mod rewrite;
 
 pub use hashing::HashingEmbedder;
 pub use ingest::{IngestError, IngestReport, IngestRequest, Ingestor};

@@ -13,6 +13,7 @@ use crate::retrieval::{
     ChunkIndex, FusionConfig, IndexError, IndexHit, MetadataFilter, MmrConfig, Reranker, ScoredHit,
     SearchScope, apply_rerank, fit_to_budget, fuse, mmr,
 };
+use crate::rewrite::QueryRewriter;
 
 /// Which searches run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,6 +121,9 @@ pub struct SearchResults {
     pub reranked: bool,
     /// What went differently from the configuration, e.g. `no embedder: keyword search only`.
     pub notes: Vec<String>,
+    /// The query searched with, when a [`QueryRewriter`] rewrote the request's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewritten_query: Option<String>,
 }
 
 /// A `[n]` citation of a run's answer, resolved to the chunk it points at.
@@ -186,6 +190,7 @@ pub struct KnowledgeRetriever {
     index: Arc<dyn ChunkIndex>,
     embedder: Option<Arc<dyn Embedder>>,
     reranker: Option<Arc<dyn Reranker>>,
+    rewriter: Option<Arc<dyn QueryRewriter>>,
     tokenizer: Arc<dyn Tokenizer>,
     config: RetrieverConfig,
 }
@@ -196,6 +201,7 @@ impl fmt::Debug for KnowledgeRetriever {
             .field("org", &self.org)
             .field("embedder", &self.embedder.as_ref().map(|e| e.name().to_owned()))
             .field("reranker", &self.reranker.as_ref().map(|r| r.name().to_owned()))
+            .field("rewriter", &self.rewriter.as_ref().map(|r| r.name().to_owned()))
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -210,6 +216,7 @@ impl KnowledgeRetriever {
             index,
             embedder: None,
             reranker: None,
+            rewriter: None,
             tokenizer: Arc::new(HeuristicTokenizer),
             config,
         }
@@ -226,6 +233,14 @@ impl KnowledgeRetriever {
     #[must_use]
     pub fn with_reranker(mut self, reranker: Arc<dyn Reranker>) -> Self {
         self.reranker = Some(reranker);
+        self
+    }
+
+    /// Rewrites each query with `rewriter` before searching (see [`crate::rewrite`]); when rewriting fails
+    /// the original query is searched and the results say so in [`SearchResults::notes`].
+    #[must_use]
+    pub fn with_query_rewriter(mut self, rewriter: Arc<dyn QueryRewriter>) -> Self {
+        self.rewriter = Some(rewriter);
         self
     }
 
@@ -269,6 +284,18 @@ impl KnowledgeRetriever {
             return Err(SearchError::NoKnowledgeBases);
         }
         let mut notes = Vec::new();
+        let mut rewritten_query = None;
+        if let Some(rewriter) = &self.rewriter {
+            match rewriter.rewrite(request.query).await {
+                Ok(q) if q != request.query => rewritten_query = Some(q),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "query rewriting failed; searching the original query");
+                    notes.push(format!("{e}: searched the original query"));
+                }
+            }
+        }
+        let query = rewritten_query.as_deref().unwrap_or(request.query);
         let top_k = request.top_k.max(1);
         let candidates = self.config.candidates.max(top_k);
         let scope = SearchScope {
@@ -279,7 +306,7 @@ impl KnowledgeRetriever {
         let mut mode = request.mode.unwrap_or(self.config.mode);
         let mut vector = None;
         if mode != RetrievalMode::Keyword {
-            match self.embed_query(request.query).await {
+            match self.embed_query(query).await {
                 Ok(v) => vector = Some(v),
                 Err(why) => {
                     tracing::warn!(error = %why, "vector search unavailable; keyword search only");
@@ -292,26 +319,21 @@ impl KnowledgeRetriever {
             (RetrievalMode::Hybrid, Some(v)) => {
                 let (by_vector, by_keyword) = futures::join!(
                     self.index.vector_search(&scope, &v, candidates),
-                    self.index.keyword_search(&scope, request.query, candidates),
+                    self.index.keyword_search(&scope, query, candidates),
                 );
                 fuse(by_vector?, by_keyword?, &self.config.fusion)
             }
             (RetrievalMode::Vector, Some(v)) => {
                 ScoredHit::single(self.index.vector_search(&scope, &v, candidates).await?, true)
             }
-            _ => ScoredHit::single(
-                self.index
-                    .keyword_search(&scope, request.query, candidates)
-                    .await?,
-                false,
-            ),
+            _ => ScoredHit::single(self.index.keyword_search(&scope, query, candidates).await?, false),
         };
         let mut reranked = false;
         if let Some(reranker) = &self.reranker
             && !hits.is_empty()
         {
             let texts: Vec<&str> = hits.iter().map(|h| h.hit.text.as_str()).collect();
-            match reranker.rerank(request.query, &texts, texts.len()).await {
+            match reranker.rerank(query, &texts, texts.len()).await {
                 Ok(scores) => {
                     hits = apply_rerank(hits, &scores);
                     reranked = true;
@@ -334,6 +356,7 @@ impl KnowledgeRetriever {
             mode,
             reranked,
             notes,
+            rewritten_query,
         })
     }
 
